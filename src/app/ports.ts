@@ -1,0 +1,102 @@
+/**
+ * The capabilities the use cases need. Adapters in src/azure implement them with the Azure SDK and turn every
+ * SDK failure into a RotationError (see src/domain/errors.ts); in-memory fakes implement them in tests.
+ */
+import type { KeyId } from '../domain/keyId.js';
+import type { Secret } from '../domain/secret.js';
+import type { WorkItem } from '../domain/workItem.js';
+
+/** Properties of one key version as Key Vault reports them. */
+export interface KeyVersionProperties {
+  /** Versioned key id. */
+  readonly id: string;
+  readonly version: string;
+  readonly enabled: boolean;
+  /** `RSA`, `RSA-HSM`, `EC`, `oct-HSM`, ... */
+  readonly keyType: string;
+  /** Modulus size in bits for RSA keys. */
+  readonly keySize?: number;
+  readonly notBefore?: Date;
+  readonly expiresOn?: Date;
+  readonly createdOn?: Date;
+}
+
+/** Reads key versions from Key Vault / Managed HSM (data plane). */
+export interface KeyReader {
+  /** The given version (`key.version` set) or the latest one. Throws RotationError (404 -> terminal). */
+  getKey(key: KeyId): Promise<KeyVersionProperties>;
+  /** Every version's properties (no key material), newest first is not guaranteed. */
+  listVersions(key: KeyId): Promise<KeyVersionProperties[]>;
+}
+
+/** The TDE protector of a logical server (`encryptionProtector/current`). */
+export interface EncryptionProtector {
+  /** Server key name in place, e.g. `contoso_tde_0123...`, or `ServiceManaged`. */
+  readonly serverKeyName: string;
+  readonly serverKeyType: 'AzureKeyVault' | 'ServiceManaged';
+  /** Key URI of the protector (versioned) when AzureKeyVault. */
+  readonly uri?: string;
+  readonly autoRotationEnabled: boolean;
+}
+
+/** Azure SQL logical server keys and TDE protectors (ARM, Microsoft.Sql). Server ids are full ARM ids. */
+export interface SqlServerKeys {
+  /** Idempotent: a key that already exists is success. Waits for the long-running operation. */
+  upsertServerKey(serverId: string, serverKeyName: string, keyUri: string): Promise<void>;
+  /** Whether the server has a server key of that name. */
+  hasServerKey(serverId: string, serverKeyName: string): Promise<boolean>;
+  getEncryptionProtector(serverId: string): Promise<EncryptionProtector>;
+  /** Switches the protector to an existing server key. Waits for the long-running operation. */
+  setEncryptionProtector(serverId: string, serverKeyName: string, autoRotationEnabled: boolean): Promise<void>;
+}
+
+/** Finds logical servers in a scope (`/subscriptions/{id}` or `/subscriptions/{id}/resourceGroups/{rg}`). */
+export interface ServerDirectory {
+  listServers(scope: string): Promise<string[]>;
+}
+
+/** SQL Data Sync agents (ARM). */
+export interface SyncAgents {
+  listSyncAgents(serverId: string): Promise<string[]>;
+  /** Regenerates the agent key: the previous key stops working at once. */
+  generateKey(syncAgentId: string): Promise<Secret>;
+}
+
+export interface StoredSecretInfo {
+  readonly updatedOn?: Date;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** Key Vault secrets. */
+export interface SecretStore {
+  setSecret(
+    vaultUrl: string,
+    name: string,
+    value: Secret,
+    options: { readonly contentType: string; readonly tags: Record<string, string>; readonly expiresOn?: Date },
+  ): Promise<void>;
+  /** Properties of the newest version, or undefined when the secret does not exist. */
+  getSecretInfo(vaultUrl: string, name: string): Promise<StoredSecretInfo | undefined>;
+}
+
+/** The backoff queue: durable, scheduled delivery of work items (Service Bus, or the local durable queue). */
+export interface WorkQueue {
+  /** Schedules items for delivery at `at` (now when omitted). `messageId` is derived per (item, attempt). */
+  schedule(items: readonly WorkItem[], at?: Date): Promise<void>;
+}
+
+/** Where dead work items go, with their reason, loudly. */
+export interface FailureSink {
+  deadLetter(item: WorkItem, reason: string, description: string): Promise<void>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+/** Structured logger: a message and identifiers. Implementations must never be handed a secret. */
+export interface Logger {
+  info(message: string, properties?: Record<string, unknown>): void;
+  warn(message: string, properties?: Record<string, unknown>): void;
+  error(message: string, properties?: Record<string, unknown>): void;
+}

@@ -1,0 +1,62 @@
+/**
+ * One definition per function (name, trigger, handler). The same object is registered with the Azure Functions
+ * host through `app.*` and run by the local host (src/local/host), so both execute the same handler code.
+ */
+import { app, type InvocationContext, type Timer } from '@azure/functions';
+import { SERVICE_BUS_CONNECTION, SYNC_AGENT_SCHEDULE_SETTING } from '../config/appConfig.js';
+
+export type FunctionDefinition =
+  | {
+      readonly name: string;
+      readonly trigger: { readonly type: 'eventGrid' };
+      readonly handler: (event: unknown, context: InvocationContext) => Promise<void>;
+    }
+  | {
+      readonly name: string;
+      /** `schedule` may be an app-setting expression (`%NAME%`), resolved by the host. */
+      readonly trigger: { readonly type: 'timer'; readonly schedule: string; readonly runOnStartup: boolean };
+      readonly handler: (timer: Timer, context: InvocationContext) => Promise<void>;
+    }
+  | {
+      readonly name: string;
+      readonly trigger: { readonly type: 'serviceBusQueue'; readonly queueName: string; readonly connection: string };
+      readonly handler: (message: unknown, context: InvocationContext) => Promise<void>;
+    };
+
+/** App setting naming the work queue; the trigger binding resolves `%ROTATION_QUEUE_NAME%` from it. */
+export const QUEUE_NAME_SETTING = 'ROTATION_QUEUE_NAME';
+/** Trigger settings of the Service Bus work-queue function (the local host feeds it from its own queue). */
+export const WORK_QUEUE_TRIGGER = {
+  type: 'serviceBusQueue',
+  queueName: `%${QUEUE_NAME_SETTING}%`,
+  connection: SERVICE_BUS_CONNECTION,
+} as const;
+
+export const SYNC_AGENT_TIMER_SCHEDULE = `%${SYNC_AGENT_SCHEDULE_SETTING}%`;
+
+/**
+ * Registers the definition with the Azure Functions host. Outside the Functions worker (tests, the local host)
+ * `app.*` would only print test-mode warnings, so registration is skipped there.
+ */
+export function register(def: FunctionDefinition): void {
+  if (process.env['FUNCTIONS_WORKER_RUNTIME'] === undefined) return;
+  switch (def.trigger.type) {
+    case 'eventGrid':
+      app.eventGrid(def.name, { handler: def.handler as never });
+      return;
+    case 'timer':
+      app.timer(def.name, {
+        schedule: def.trigger.schedule,
+        runOnStartup: def.trigger.runOnStartup,
+        handler: def.handler as never,
+      });
+      return;
+    case 'serviceBusQueue':
+      app.serviceBusQueue(def.name, {
+        queueName: def.trigger.queueName,
+        connection: def.trigger.connection,
+        handler: def.handler as never,
+      });
+      return;
+  }
+}
