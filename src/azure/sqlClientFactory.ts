@@ -1,0 +1,30 @@
+/**
+ * One SqlManagementClient per subscription, built lazily from the process-wide credential. ARM ids carry the
+ * subscription, so adapters ask the factory for the client of the id they are working on.
+ */
+import { SqlManagementClient, type SqlManagementClientOptionalParams } from '@azure/arm-sql';
+import type { TokenCredential } from '@azure/identity';
+
+/** SDK retries stay short: long waits belong to the backoff queue, not to the function's time limit. */
+export const SHORT_SDK_RETRIES = { maxRetries: 2, retryDelayInMs: 500, maxRetryDelayInMs: 4_000 } as const;
+
+export class SqlClientFactory {
+  readonly #credential: TokenCredential;
+  readonly #options: SqlManagementClientOptionalParams;
+  readonly #clients = new Map<string, SqlManagementClient>();
+
+  constructor(credential: TokenCredential, options: SqlManagementClientOptionalParams = {}) {
+    this.#credential = credential;
+    this.#options = { retryOptions: { ...SHORT_SDK_RETRIES }, ...options };
+  }
+
+  forSubscription(subscriptionId: string): SqlManagementClient {
+    const key = subscriptionId.toLowerCase();
+    let client = this.#clients.get(key);
+    if (!client) {
+      client = new SqlManagementClient(this.#credential, subscriptionId, this.#options);
+      this.#clients.set(key, client);
+    }
+    return client;
+  }
+}
