@@ -1,0 +1,80 @@
+import type { Clock, SecretStore, StoredSecretInfo } from '../../../src/app/ports.js';
+import type { Secret } from '../../../src/domain/secret.js';
+import { Faults } from './faults.js';
+
+export interface StoredSecretVersion {
+  readonly value: string;
+  readonly contentType?: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly expiresOn?: Date;
+  readonly updatedOn: Date;
+}
+
+/**
+ * In-memory Key Vault secrets: every setSecret adds a version stamped with the clock's time.
+ * Faults: `setFaults` / `getFaults` keyed by `{vaultUrl}|{name}` (see {@link FakeSecretStore.target}).
+ */
+export class FakeSecretStore implements SecretStore {
+  readonly setFaults = new Faults();
+  readonly getFaults = new Faults();
+  #versions = new Map<string, StoredSecretVersion[]>();
+  readonly #clock: Clock;
+
+  constructor(clock: Clock = { now: () => new Date() }) {
+    this.#clock = clock;
+  }
+
+  /** The fault / storage key of a secret. */
+  static target(vaultUrl: string, name: string): string {
+    return `${vaultUrl.replace(/\/+$/, '').toLowerCase()}|${name.toLowerCase()}`;
+  }
+
+  setSecret(
+    vaultUrl: string,
+    name: string,
+    value: Secret,
+    options: { readonly contentType: string; readonly tags: Record<string, string>; readonly expiresOn?: Date },
+  ): Promise<void> {
+    const key = FakeSecretStore.target(vaultUrl, name);
+    try {
+      this.setFaults.check(key);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const version: StoredSecretVersion = {
+      value: value.reveal(),
+      contentType: options.contentType,
+      tags: { ...options.tags },
+      updatedOn: this.#clock.now(),
+      ...(options.expiresOn === undefined ? {} : { expiresOn: options.expiresOn }),
+    };
+    this.#versions.set(key, [...(this.#versions.get(key) ?? []), version]);
+    return Promise.resolve();
+  }
+
+  getSecretInfo(vaultUrl: string, name: string): Promise<StoredSecretInfo | undefined> {
+    const key = FakeSecretStore.target(vaultUrl, name);
+    try {
+      this.getFaults.check(key);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const latest = this.latest(vaultUrl, name);
+    return Promise.resolve(latest === undefined ? undefined : { updatedOn: latest.updatedOn, tags: latest.tags });
+  }
+
+  /** Seeds a version written at `updatedOn` (an existing secret from an earlier run). */
+  seed(vaultUrl: string, name: string, version: Partial<StoredSecretVersion> & { updatedOn: Date }): void {
+    const key = FakeSecretStore.target(vaultUrl, name);
+    const v: StoredSecretVersion = { value: 'seeded-value', tags: {}, ...version };
+    this.#versions.set(key, [...(this.#versions.get(key) ?? []), v]);
+  }
+
+  latest(vaultUrl: string, name: string): StoredSecretVersion | undefined {
+    return this.#versions.get(FakeSecretStore.target(vaultUrl, name))?.at(-1);
+  }
+
+  versions(vaultUrl: string, name: string): readonly StoredSecretVersion[] {
+    return this.#versions.get(FakeSecretStore.target(vaultUrl, name)) ?? [];
+  }
+}
