@@ -36,11 +36,8 @@ export class FakeSecretStore implements SecretStore {
     options: { readonly contentType: string; readonly tags: Record<string, string>; readonly expiresOn?: Date },
   ): Promise<void> {
     const key = FakeSecretStore.target(vaultUrl, name);
-    try {
-      this.setFaults.check(key);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    const fault = this.setFaults.take(key);
+    if (fault !== undefined) return Promise.reject(fault);
     const version: StoredSecretVersion = {
       value: value.reveal(),
       contentType: options.contentType,
@@ -54,11 +51,8 @@ export class FakeSecretStore implements SecretStore {
 
   getSecretInfo(vaultUrl: string, name: string): Promise<StoredSecretInfo | undefined> {
     const key = FakeSecretStore.target(vaultUrl, name);
-    try {
-      this.getFaults.check(key);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    const fault = this.getFaults.take(key);
+    if (fault !== undefined) return Promise.reject(fault);
     const latest = this.latest(vaultUrl, name);
     return Promise.resolve(latest === undefined ? undefined : { updatedOn: latest.updatedOn, tags: latest.tags });
   }

@@ -11,11 +11,8 @@ export class FakeServerDirectory implements ServerDirectory {
   }
 
   listServers(scope: string): Promise<string[]> {
-    try {
-      this.faults.check(scope);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    const fault = this.faults.take(scope);
+    if (fault !== undefined) return Promise.reject(fault);
     const prefix = `${scope.replace(/\/+$/, '').toLowerCase()}/`;
     return Promise.resolve(this.#servers.filter((s) => s.toLowerCase().startsWith(prefix)));
   }

@@ -34,22 +34,16 @@ export class FakeSyncAgents implements SyncAgents {
   }
 
   listSyncAgents(serverId: string): Promise<string[]> {
-    try {
-      this.listFaults.check(serverId);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    const fault = this.listFaults.take(serverId);
+    if (fault !== undefined) return Promise.reject(fault);
     const ids = [...this.#agents.values()].filter((a) => a.server.toLowerCase() === serverId.toLowerCase()).map((a) => a.id);
     return Promise.resolve(ids);
   }
 
   generateKey(syncAgentId: string): Promise<Secret> {
     this.generateCalls.push(syncAgentId);
-    try {
-      this.generateFaults.check(syncAgentId);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    const fault = this.generateFaults.take(syncAgentId);
+    if (fault !== undefined) return Promise.reject(fault);
     const agent = this.#agents.get(syncAgentId.toLowerCase());
     if (agent === undefined) {
       return Promise.reject(

@@ -27,13 +27,9 @@ export class Faults {
     this.#always.delete(target.toLowerCase());
   }
 
-  /** Throws the planned error for `target`, if any. */
-  check(target: string): void {
+  /** The planned error for this call on `target`, if any (consumes a `failNext` error). */
+  take(target: string): Error | undefined {
     const key = target.toLowerCase();
-    const queued = this.#next.get(key);
-    const next = queued?.shift();
-    if (next !== undefined) throw next;
-    const always = this.#always.get(key);
-    if (always !== undefined) throw always;
+    return this.#next.get(key)?.shift() ?? this.#always.get(key);
   }
 }
