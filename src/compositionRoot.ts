@@ -2,8 +2,25 @@
  * Composition root: loads the configuration once, builds one credential and the Azure clients once per
  * process, and hands the use cases their ports. Functions call getServices(); nothing else builds clients.
  */
+import { DefaultAzureCredential } from '@azure/identity';
+import { ServiceBusClient } from '@azure/service-bus';
+import { CachedKeyReader } from './app/cachedKeyReader.js';
+import type { WorkItemHandlers } from './app/processWorkItem.js';
+import { serverKeyHandler } from './app/processWorkItem.js';
+import type { RotateDeps } from './app/rotateServerKeys.js';
+import { processSyncAgentItem, type SyncAgentDeps } from './app/rotateSyncAgentKeys.js';
+import { ArmSqlServerKeys } from './azure/armSqlServerKeys.js';
+import { ArmSyncAgents } from './azure/armSyncAgents.js';
+import { KeyVaultKeyReader } from './azure/keyVaultKeyReader.js';
+import { KeyVaultSecretStore } from './azure/keyVaultSecretStore.js';
+import { ServiceBusFailureSink, ServiceBusWorkQueue } from './azure/serviceBusWorkQueue.js';
+import { SqlClientFactory } from './azure/sqlClientFactory.js';
 import type { AppConfig } from './config/appConfig.js';
+import { SERVICE_BUS_CONNECTION } from './config/appConfig.js';
+import { loadConfig } from './config/loadConfig.js';
+import { ConfigError } from './domain/errors.js';
 import type {
+  Logger,
   Clock,
   FailureSink,
   KeyReader,
@@ -50,5 +67,81 @@ export function getServices(): Services {
   return services;
 }
 
-// Filled in by the adapters commit.
-declare function buildServices(env: NodeJS.ProcessEnv, o: ServiceOverrides): Services;
+const systemClock: Clock = { now: () => new Date() };
+
+function buildServices(env: NodeJS.ProcessEnv, o: ServiceOverrides): Services {
+  const config = loadConfig(env);
+  // Managed identity in Azure (AZURE_CLIENT_ID selects the user-assigned one); developer sign-in locally.
+  const credential = new DefaultAzureCredential();
+  const clock = o.clock ?? systemClock;
+  const sqlClients = new SqlClientFactory(credential);
+  const arm = new ArmSqlServerKeys(sqlClients);
+  const { queue, failures } = queues(config, clock, o);
+  return {
+    config,
+    keys: new CachedKeyReader(new KeyVaultKeyReader(credential), clock),
+    sql: arm,
+    servers: arm,
+    syncAgents: new ArmSyncAgents(sqlClients),
+    secrets: new KeyVaultSecretStore(credential),
+    queue,
+    failures,
+    clock,
+    random: o.random ?? Math.random,
+  };
+}
+
+function queues(config: AppConfig, clock: Clock, o: ServiceOverrides): Pick<Services, 'queue' | 'failures'> {
+  if (o.queue && o.failures) return { queue: o.queue, failures: o.failures };
+  if (!config.serviceBus) {
+    throw new ConfigError([
+      {
+        path: `${SERVICE_BUS_CONNECTION}__fullyQualifiedNamespace`,
+        message: 'is required: the backoff queue needs a Service Bus namespace (e.g. contoso.servicebus.windows.net)',
+      },
+    ]);
+  }
+  const client = new ServiceBusClient(config.serviceBus.fullyQualifiedNamespace, new DefaultAzureCredential());
+  return {
+    queue: o.queue ?? new ServiceBusWorkQueue(client.createSender(config.serviceBus.queueName), clock),
+    failures: o.failures ?? new ServiceBusFailureSink(client.createSender(config.serviceBus.failureQueueName), clock),
+  };
+}
+
+/** The dependencies of the server-key use cases, with this invocation's logger. */
+export function rotateDeps(s: Services, logger: Logger): RotateDeps {
+  return {
+    keys: s.keys,
+    sql: s.sql,
+    servers: s.servers,
+    config: s.config,
+    queue: s.queue,
+    failures: s.failures,
+    clock: s.clock,
+    random: s.random,
+    policy: s.config.retry,
+    logger,
+  };
+}
+
+/** The dependencies of the sync-agent use cases, with this invocation's logger. */
+export function syncAgentDeps(s: Services, logger: Logger): SyncAgentDeps {
+  return {
+    syncAgents: s.syncAgents,
+    secrets: s.secrets,
+    servers: s.servers,
+    config: s.config,
+    queue: s.queue,
+    failures: s.failures,
+    clock: s.clock,
+    random: s.random,
+    policy: s.config.retry,
+    logger,
+  };
+}
+
+/** What the queue worker runs per kind of work item. */
+export function workItemHandlers(s: Services, logger: Logger): WorkItemHandlers {
+  const agents = syncAgentDeps(s, logger);
+  return { serverKey: serverKeyHandler(rotateDeps(s, logger)), syncAgentKey: (item) => processSyncAgentItem(agents, item) };
+}

@@ -21,12 +21,15 @@ export interface KeyVersionProperties {
   readonly createdOn?: Date;
 }
 
+/** What listing a key's versions tells (Key Vault returns no key type or size there). */
+export type KeyVersionSummary = Omit<KeyVersionProperties, 'keyType' | 'keySize'>;
+
 /** Reads key versions from Key Vault / Managed HSM (data plane). */
 export interface KeyReader {
   /** The given version (`key.version` set) or the latest one. Throws RotationError (404 -> terminal). */
   getKey(key: KeyId): Promise<KeyVersionProperties>;
-  /** Every version's properties (no key material), newest first is not guaranteed. */
-  listVersions(key: KeyId): Promise<KeyVersionProperties[]>;
+  /** Every version's properties (no key material, no key type), in no particular order. */
+  listVersions(key: KeyId): Promise<KeyVersionSummary[]>;
 }
 
 /** The TDE protector of a logical server (`encryptionProtector/current`). */

@@ -1,0 +1,75 @@
+/**
+ * The backoff queue on Azure Service Bus. Retries are scheduled messages (`scheduleMessages`), so a wait
+ * survives restarts and scale-out; dead work items go to a failure queue with their reason, because the
+ * Node.js Service Bus trigger cannot dead-letter a message itself.
+ */
+import type { ServiceBusMessage, ServiceBusSender } from '@azure/service-bus';
+import type { FailureSink, WorkQueue } from '../app/ports.js';
+import { messageIdFor, toQueueMessage } from '../app/queueMessage.js';
+import type { WorkItem } from '../domain/workItem.js';
+import type { Clock } from '../app/ports.js';
+
+/** The part of ServiceBusSender this adapter uses (a fake that records calls implements it in tests). */
+export type MessageScheduler = Pick<ServiceBusSender, 'scheduleMessages'>;
+
+export class ServiceBusWorkQueue implements WorkQueue {
+  readonly #sender: MessageScheduler;
+  readonly #clock: Clock;
+
+  constructor(sender: MessageScheduler, clock: Clock) {
+    this.#sender = sender;
+    this.#clock = clock;
+  }
+
+  async schedule(items: readonly WorkItem[], at?: Date): Promise<void> {
+    if (items.length === 0) return;
+    const when = at ?? this.#clock.now();
+    const messages: ServiceBusMessage[] = items.map((item) => {
+      const m = toQueueMessage(item);
+      return {
+        body: m.body,
+        messageId: m.messageId,
+        subject: m.subject,
+        contentType: m.contentType,
+        correlationId: m.correlationId,
+        applicationProperties: { ...m.applicationProperties },
+      };
+    });
+    // One call per 100 messages keeps each batch well under the 256 KB (Standard) message-batch limit.
+    for (let i = 0; i < messages.length; i += 100) {
+      await this.#sender.scheduleMessages(messages.slice(i, i + 100), when);
+    }
+  }
+}
+
+/** Failure queue: the item, plus `deadLetterReason` / `deadLetterErrorDescription` like a real dead-letter. */
+export class ServiceBusFailureSink implements FailureSink {
+  readonly #sender: MessageScheduler;
+  readonly #clock: Clock;
+
+  constructor(sender: MessageScheduler, clock: Clock) {
+    this.#sender = sender;
+    this.#clock = clock;
+  }
+
+  async deadLetter(item: WorkItem, reason: string, description: string): Promise<void> {
+    const m = toQueueMessage(item);
+    await this.#sender.scheduleMessages(
+      [
+        {
+          body: m.body,
+          messageId: `${messageIdFor(item)}-failed`,
+          subject: `${item.kind}.failed`,
+          contentType: m.contentType,
+          correlationId: m.correlationId,
+          applicationProperties: {
+            ...m.applicationProperties,
+            deadLetterReason: reason,
+            deadLetterErrorDescription: description.slice(0, 1024),
+          },
+        },
+      ],
+      this.#clock.now(),
+    );
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * A Logger (src/app/ports.ts) over the invocation's context: one line per event, message first, then the
+ * identifiers as JSON so that Application Insights queries can parse them (`parse_json(extract(...))`).
+ */
+import type { InvocationContext } from '@azure/functions';
+import type { Logger } from '../app/ports.js';
+
+export function contextLogger(context: InvocationContext): Logger {
+  const line = (message: string, properties?: Record<string, unknown>): string =>
+    properties === undefined ? message : `${message} ${JSON.stringify(properties)}`;
+  return {
+    info: (m, p) => context.info(line(m, p)),
+    warn: (m, p) => context.warn(line(m, p)),
+    error: (m, p) => context.error(line(m, p)),
+  };
+}

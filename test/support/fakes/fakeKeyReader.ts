@@ -1,0 +1,40 @@
+import type { KeyReader, KeyVersionProperties, KeyVersionSummary } from '../../../src/app/ports.js';
+import { RotationError } from '../../../src/domain/errors.js';
+import type { KeyId } from '../../../src/domain/keyId.js';
+import { Faults } from './faults.js';
+
+/** In-memory key versions, keyed by versioned id. `reads` counts getKey calls. Faults keyed by versioned id. */
+export class FakeKeyReader implements KeyReader {
+  readonly faults = new Faults();
+  reads = 0;
+  readonly #versions = new Map<string, KeyVersionProperties>();
+
+  add(props: KeyVersionProperties): this {
+    this.#versions.set(props.id.toLowerCase(), props);
+    return this;
+  }
+
+  getKey(key: KeyId): Promise<KeyVersionProperties> {
+    this.reads += 1;
+    const fault = this.faults.take(key.id);
+    if (fault) return Promise.reject(fault);
+    const found =
+      key.version === undefined
+        ? [...this.#versions.values()]
+            .filter((v) => v.id.toLowerCase().startsWith(`${key.versionlessId.toLowerCase()}/`))
+            .sort((a, b) => (b.createdOn?.getTime() ?? 0) - (a.createdOn?.getTime() ?? 0))[0]
+        : this.#versions.get(key.id.toLowerCase());
+    if (!found) {
+      return Promise.reject(
+        new RotationError('KeyNotFound', 'terminal', `key ${key.id} not found`, { details: { statusCode: 404 } }),
+      );
+    }
+    return Promise.resolve(found);
+  }
+
+  listVersions(key: KeyId): Promise<KeyVersionSummary[]> {
+    return Promise.resolve(
+      [...this.#versions.values()].filter((v) => v.id.toLowerCase().startsWith(`${key.versionlessId.toLowerCase()}/`)),
+    );
+  }
+}
