@@ -1,0 +1,190 @@
+/**
+ * What to do with a failed ARM call (Microsoft.Sql server keys, encryption protectors, servers, sync agents).
+ *
+ * The seed table is every error code named in the `default` response descriptions of the 2025-01-01
+ * ServerKeys.json and EncryptionProtectors.json specs (../shared/vectors/sql-spec/2025-01-01), plus a few generic
+ * ARM codes that arrive without a status code through failed long-running operations. A test reads the specs
+ * and asserts that every code named there is in this table and lands in its class.
+ *
+ * Rules, in order: a code in the table decides; else a network error is retriable; else the status decides
+ * (408, 429 and 5xx retriable; 401, 403, 404, 409 and every other 4xx terminal); else (no status, unknown code)
+ * terminal, because retrying something nobody understands only delays the loud failure.
+ *
+ * Choices beyond the issue's list, and why:
+ * - Other 500 codes (and 502, 504, any 5xx) are retriable: they are the server's fault, ARM's RPC asks clients
+ *   to retry them, and the attempt limit bounds the cost of a 500 that is really permanent.
+ * - 409 EncryptionProtectorChangeInProgress is retriable: like OperationInterrupted it says "another change on
+ *   this resource is running"; once it finishes the same request succeeds.
+ * - 409 ServerKeyUriAlreadyExists is success: the server key name is derived from the URI (`vault_key_version`),
+ *   so the URI being registered means our key is already there.
+ * - 400s stay terminal even where they smell transient (AkvKeyTimeout, ManagedInstanceStarting): the spec
+ *   classes them as validation failures, they concern SQL's own reachability of Key Vault or Managed Instance
+ *   state, and an operator has to look; the dead-letter names the code.
+ */
+import type { ErrorClass } from './errors.js';
+
+export type ArmErrorDisposition = ErrorClass | 'success';
+
+export interface ArmErrorRule {
+  readonly code: string;
+  /** The status the spec pairs the code with (informative; classification by code ignores it). */
+  readonly statusCode: number;
+  readonly class: ArmErrorDisposition;
+  readonly why: string;
+}
+
+const VALIDATION = 'validation failure (400): retrying the same request cannot succeed';
+const NOT_FOUND = 'not found (404): the server, key or operation does not exist';
+const CONFLICT = 'conflict (409) that retrying does not resolve';
+
+function rules(statusCode: number, cls: ArmErrorDisposition, why: string, codes: readonly string[]): ArmErrorRule[] {
+  return codes.map((code) => ({ code, statusCode, class: cls, why }));
+}
+
+/** The seed table: code -> class and why. Exported as data so tests iterate it. */
+export const ARM_ERROR_SEED_TABLE: readonly ArmErrorRule[] = Object.freeze([
+  ...rules(400, 'waitingOnOrder', 'geo secondary does not have the key yet: add it there first, then retry the primary', [
+    'KeyMaterialNotFoundOnRemoteServer',
+    'SameKeyMaterialNotFoundOnRemoteServer',
+    'SameKeyUriNotFoundOnRemoteServer',
+  ]),
+  ...rules(400, 'terminal', 'refused key (same code as the pre-flight check)', [
+    'AzureKeyVaultKeyDisabled',
+    'AzureKeyVaultRsaKeyNotSupported',
+    'AzureKeyVaultInvalidExpirationDate',
+  ]),
+  ...rules(400, 'terminal', VALIDATION, [
+    'AdalGenericError',
+    'AdalServicePrincipalNotFound',
+    'AkvEndpointNotReachableFromNode',
+    'AkvHostNotResolvingFromNode',
+    'AkvKeyAccessDenied',
+    'AkvKeyAccessGeneral403',
+    'AkvKeyDNS',
+    'AkvKeyDeleted',
+    'AkvKeyDisabled',
+    'AkvKeyOperationNotAllowed',
+    'AkvKeyOperationNotAllowedByFirewall',
+    'AkvKeyOperationNotAllowedByRBAC',
+    'AkvKeyTimeout',
+    'AzureKeyVaultInvalidUri',
+    'AzureKeyVaultKeyNameCurrentlyInUse',
+    'AzureKeyVaultKeyThumbprintIsDifferent',
+    'AzureKeyVaultKeyUsedOnGeoPrimary',
+    'AzureKeyVaultMalformedVaultUri',
+    'AzureKeyVaultMissingPermissions',
+    'AzureKeyVaultNoServerIdentity',
+    'BlockSystemAssignedIdentityForCrossTenantCMK',
+    'CMKOperationNotAllowed',
+    'CannotDropDatabaseAKVError',
+    'CreateDatabaseAttemptedWithRotationInProgress',
+    'InvalidEncryptionProtectorName',
+    'InvalidKeyName',
+    'InvalidKeyType',
+    'InvalidKeyUpsertRequest',
+    'InvalidUpsertKeyType',
+    'ManagedInstanceNoConditionToMakeDatabaseAccessible',
+    'ManagedInstanceStarting',
+    'ManagedInstanceStoppingOrStopped',
+    'MissingKeyVaultUriForRestore',
+    'OldGenerationOfAKVKeyBeingUsedError',
+    'PerDatabaseCMKAKVKeyMaterialMissingOnGeoSecondary',
+    'PerDatabaseCMKAKVKeyUriMissingOnGeoSecondary',
+    'PerDatabaseCMKCopyOrReplicationAttemptedWithoutCurrentKeys',
+    'PerDatabaseCMKCopyOrReplicationAttemptedWithoutCurrentKeysWithDatabaseName',
+    'PerDatabaseCMKDWNotSupported',
+    'PerDatabaseCMKHSNotSupported',
+    'PerDatabaseCMKMissingIdentityOnGeoSecondaryDatabase',
+    'PerDatabaseCMKRestoreNotSupported',
+    'SecurityAdalPrincipalCertExpiredError',
+    'SecurityAzureKeyVaultGeoChainError',
+    'SecurityAzureKeyVaultInvalidKeyName',
+    'SecurityAzureKeyVaultUrlNullOrEmpty',
+    'SecurityInvalidAzureKeyVaultRecoveryLevel',
+    'UmiMissingAkvPermissions',
+  ]),
+  ...rules(404, 'terminal', NOT_FOUND, [
+    'OperationIdNotFound',
+    'ResourceNotFound',
+    'ServerKeyNotFound',
+    'ServerNotInSubscriptionResourceGroup',
+    'SubscriptionDoesNotHaveServer',
+  ]),
+  ...rules(409, 'success', 'the server key is already registered: the upsert is idempotent', ['ServerKeyNameAlreadyExists']),
+  ...rules(409, 'success', 'the key URI is already registered, and the server key name is derived from it', [
+    'ServerKeyUriAlreadyExists',
+  ]),
+  ...rules(409, 'retriable', 'another operation on the same resource got in the way: the same request succeeds later', [
+    'OperationInterrupted',
+    'EncryptionProtectorChangeInProgress',
+  ]),
+  ...rules(409, 'terminal', CONFLICT, [
+    'AzureKeyVaultKeyInUse',
+    'AzureKeyVaultKeyNameNotFound',
+    'CannotCancelOperation',
+    'OperationCancelled',
+    'ServerKeyDoesNotExists',
+  ]),
+  ...rules(429, 'retriable', 'throttled: retry after Retry-After', ['SubscriptionTooManyCreateUpdateRequests', 'SubscriptionTooManyRequests']),
+  ...rules(500, 'retriable', 'timed out and rolled back: the spec says to retry', ['OperationTimedOut']),
+  ...rules(503, 'retriable', 'SQL could not reach Key Vault or is overloaded: transient', [
+    'AzureKeyVaultConnectionFailed',
+    'AzureKeyVaultGenericConnectionError',
+    'TooManyRequests',
+  ]),
+  // Generic ARM codes (common-api-details, async operations) that arrive without a status through failed LROs.
+  ...rules(500, 'retriable', 'server-side failure: retry within the attempt limit', ['InternalServerError', 'RetryableError']),
+  ...rules(503, 'retriable', 'service unavailable: transient', ['ServiceUnavailable']),
+  ...rules(504, 'retriable', 'gateway timeout: transient', ['GatewayTimeout']),
+  ...rules(401, 'terminal', 'authentication failed: fix the identity', ['InvalidAuthenticationToken', 'AuthenticationFailed']),
+  ...rules(403, 'terminal', 'missing role assignment: fix RBAC', ['AuthorizationFailed', 'LinkedAuthorizationFailed']),
+  ...rules(404, 'terminal', NOT_FOUND, ['ResourceGroupNotFound', 'SubscriptionNotFound', 'ParentResourceNotFound']),
+  ...rules(409, 'terminal', CONFLICT, ['Conflict']),
+].map((r) => Object.freeze(r)));
+
+const BY_CODE: ReadonlyMap<string, ArmErrorDisposition> = new Map(
+  ARM_ERROR_SEED_TABLE.map((r) => [r.code.toLowerCase(), r.class]),
+);
+
+/** Node / undici transport error codes: the request may not have reached Azure, so trying again is safe. */
+export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'REQUEST_SEND_ERROR',
+  'NetworkError',
+]);
+
+export interface ArmErrorInput {
+  readonly statusCode?: number;
+  /** ARM's `error.code`, or a Node network error code. */
+  readonly code?: string;
+  /** True when no HTTP response came back at all. */
+  readonly networkError?: boolean;
+}
+
+/** Classifies a failed ARM call; `'success'` means the wanted state is already there (idempotent upsert). */
+export function classifyArmError(error: ArmErrorInput): ArmErrorDisposition {
+  const { statusCode, code, networkError } = error;
+  if (code !== undefined) {
+    const byCode = BY_CODE.get(code.toLowerCase());
+    if (byCode !== undefined) return byCode;
+    if (statusCode === undefined && NETWORK_ERROR_CODES.has(code)) return 'retriable';
+  }
+  if (networkError === true && statusCode === undefined) return 'retriable';
+  if (statusCode === undefined) return 'terminal';
+  if (statusCode === 408 || statusCode === 429 || statusCode >= 500) return 'retriable';
+  return 'terminal';
+}
