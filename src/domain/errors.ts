@@ -18,6 +18,7 @@ export type ProductErrorCode =
   | 'InvalidKeyId'
   | 'InvalidEvent'
   | 'InvalidConfig'
+  | 'InvalidArmId'
   | 'KeyNotConfigured'
   | 'StaleKeyVersion'
   | 'NetworkError'

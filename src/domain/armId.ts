@@ -1,0 +1,153 @@
+/**
+ * Azure Resource Manager ids of the resources this product touches: logical servers, sync agents, and the
+ * scopes (subscription, resource group) that discovery searches. Pure validation and normalisation; an
+ * invalid id throws a terminal RotationError with code `InvalidArmId` naming what is wrong.
+ *
+ * ARM ids are case-insensitive. The parsers accept any casing of the fixed segments and return a canonical
+ * `id`: fixed segments in their documented casing, subscription GUID and server name in lowercase (Azure
+ * lowercases server names), resource group and sync agent names as written. Compare ids with {@link sameArmId}.
+ */
+import { RotationError } from './errors.js';
+
+export interface ScopeId {
+  readonly subscriptionId: string;
+  readonly resourceGroup?: string;
+  /** `/subscriptions/{id}` or `/subscriptions/{id}/resourceGroups/{rg}` (canonical). */
+  readonly id: string;
+}
+
+export interface ServerId {
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly serverName: string;
+  /** `/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{name}` (canonical). */
+  readonly id: string;
+}
+
+export interface SyncAgentId extends Omit<ServerId, 'id'> {
+  readonly agentName: string;
+  /** Canonical id of the server the agent belongs to. */
+  readonly serverId: string;
+  /** `{serverId}/syncAgents/{agent}` (canonical). */
+  readonly id: string;
+}
+
+/** Thrown for an ARM id that is not of the expected shape. */
+export class InvalidArmIdError extends RotationError {
+  override readonly name = 'InvalidArmIdError';
+  constructor(message: string) {
+    super('InvalidArmId', 'terminal', message);
+  }
+}
+
+const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+/** Resource group: 1-90 letters, digits, underscores, hyphens, periods, parentheses; not ending in a period. */
+const RESOURCE_GROUP = /^[\p{L}\p{N}_().-]{1,90}$/u;
+/** Logical server: 1-63 lowercase letters, digits, hyphens; not starting or ending with a hyphen. */
+const SERVER_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/** Sync agent: 1-128 letters, digits, underscores, hyphens, periods; starting with a letter or digit. */
+const SYNC_AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+function segments(raw: unknown, what: string): string[] {
+  if (typeof raw !== 'string') throw new InvalidArmIdError(`${what} id must be a string, got ${raw === null ? 'null' : typeof raw}`);
+  if (raw.length === 0) throw new InvalidArmIdError(`${what} id is empty`);
+  if (/\s/.test(raw)) throw new InvalidArmIdError(`${what} id "${raw}" holds whitespace`);
+  if (!raw.startsWith('/')) throw new InvalidArmIdError(`${what} id "${raw}" must start with /subscriptions/`);
+  if (/[?#%\\]/.test(raw)) throw new InvalidArmIdError(`${what} id "${raw}" holds ?, #, % or a backslash`);
+  const parts = raw.slice(1).split('/');
+  if (parts.some((p) => p.length === 0)) throw new InvalidArmIdError(`${what} id "${raw}" has an empty segment (or a trailing slash)`);
+  return parts;
+}
+
+function expectSegment(raw: string, actual: string | undefined, expected: string, what: string): void {
+  if (actual === undefined || actual.toLowerCase() !== expected.toLowerCase()) {
+    throw new InvalidArmIdError(`${what} id "${raw}": expected "${expected}" where "${actual ?? '(end)'}" is`);
+  }
+}
+
+function subscription(raw: string, value: string | undefined, what: string): string {
+  if (value === undefined || !GUID.test(value)) {
+    throw new InvalidArmIdError(`${what} id "${raw}": subscription id "${value ?? ''}" is not a GUID`);
+  }
+  return value.toLowerCase();
+}
+
+function resourceGroup(raw: string, value: string | undefined, what: string): string {
+  if (value === undefined || !RESOURCE_GROUP.test(value) || value.endsWith('.')) {
+    throw new InvalidArmIdError(
+      `${what} id "${raw}": resource group "${value ?? ''}" must be 1-90 letters, digits, _ - . ( ) and not end with a period`,
+    );
+  }
+  return value;
+}
+
+function parseServerSegments(raw: string, parts: string[], what: string): ServerId {
+  expectSegment(raw, parts[0], 'subscriptions', what);
+  const subscriptionId = subscription(raw, parts[1], what);
+  expectSegment(raw, parts[2], 'resourceGroups', what);
+  const rg = resourceGroup(raw, parts[3], what);
+  expectSegment(raw, parts[4], 'providers', what);
+  expectSegment(raw, parts[5], 'Microsoft.Sql', what);
+  expectSegment(raw, parts[6], 'servers', what);
+  const name = (parts[7] ?? '').toLowerCase();
+  if (!SERVER_NAME.test(name)) {
+    throw new InvalidArmIdError(
+      `${what} id "${raw}": server name "${parts[7] ?? ''}" must be 1-63 lowercase letters, digits and hyphens, not starting or ending with a hyphen`,
+    );
+  }
+  return Object.freeze({
+    subscriptionId,
+    resourceGroup: rg,
+    serverName: name,
+    id: `/subscriptions/${subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Sql/servers/${name}`,
+  });
+}
+
+/** Parses `/subscriptions/{guid}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{name}`. */
+export function parseServerId(id: string): ServerId {
+  const parts = segments(id, 'server');
+  const server = parseServerSegments(id, parts, 'server');
+  if (parts.length > 8) throw new InvalidArmIdError(`server id "${id}": unexpected segments after the server name`);
+  return server;
+}
+
+/** Parses `{server id}/syncAgents/{name}`. */
+export function parseSyncAgentId(id: string): SyncAgentId {
+  const parts = segments(id, 'sync agent');
+  const server = parseServerSegments(id, parts, 'sync agent');
+  expectSegment(id, parts[8], 'syncAgents', 'sync agent');
+  const agentName = parts[9];
+  if (agentName === undefined || !SYNC_AGENT_NAME.test(agentName) || agentName.endsWith('.')) {
+    throw new InvalidArmIdError(
+      `sync agent id "${id}": agent name "${agentName ?? ''}" must be 1-128 letters, digits, _ - . starting with a letter or digit`,
+    );
+  }
+  if (parts.length > 10) throw new InvalidArmIdError(`sync agent id "${id}": unexpected segments after the agent name`);
+  return Object.freeze({
+    subscriptionId: server.subscriptionId,
+    resourceGroup: server.resourceGroup,
+    serverName: server.serverName,
+    agentName,
+    serverId: server.id,
+    id: `${server.id}/syncAgents/${agentName}`,
+  });
+}
+
+/** Parses a discovery scope: `/subscriptions/{guid}` or `/subscriptions/{guid}/resourceGroups/{rg}`. */
+export function parseScope(id: string): ScopeId {
+  const parts = segments(id, 'scope');
+  expectSegment(id, parts[0], 'subscriptions', 'scope');
+  const subscriptionId = subscription(id, parts[1], 'scope');
+  if (parts.length === 2) return Object.freeze({ subscriptionId, id: `/subscriptions/${subscriptionId}` });
+  expectSegment(id, parts[2], 'resourceGroups', 'scope');
+  const rg = resourceGroup(id, parts[3], 'scope');
+  if (parts.length > 4) {
+    throw new InvalidArmIdError(`scope "${id}" must be a subscription or a resource group, not a resource below it`);
+  }
+  return Object.freeze({ subscriptionId, resourceGroup: rg, id: `/subscriptions/${subscriptionId}/resourceGroups/${rg}` });
+}
+
+/** ARM ids compare case-insensitively. */
+export function sameArmId(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}

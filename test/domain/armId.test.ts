@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidArmIdError, parseScope, parseServerId, parseSyncAgentId, sameArmId } from '../../src/domain/armId.js';
+import { isRotationError } from '../../src/domain/errors.js';
+
+const SUB = '00000000-1111-2222-3333-444444444444';
+const SERVER = `/subscriptions/${SUB}/resourceGroups/rg-prod/providers/Microsoft.Sql/servers/sql-a`;
+
+function thrown(fn: () => unknown): InvalidArmIdError {
+  try {
+    fn();
+  } catch (e) {
+    return e as InvalidArmIdError;
+  }
+  throw new Error('did not throw');
+}
+
+describe('Function: parseServerId', () => {
+  it('parses a server id', () => {
+    expect(parseServerId(SERVER)).toEqual({ subscriptionId: SUB, resourceGroup: 'rg-prod', serverName: 'sql-a', id: SERVER });
+  });
+
+  it('accepts any casing of the fixed segments and returns the canonical id', () => {
+    const raw = `/SUBSCRIPTIONS/${SUB.toUpperCase()}/resourcegroups/rg-prod/PROVIDERS/microsoft.sql/SERVERS/SQL-A`;
+    expect(parseServerId(raw).id).toBe(SERVER);
+  });
+
+  it.each([
+    ['a resource group with dots, parentheses and underscores', `/subscriptions/${SUB}/resourceGroups/rg_(x).y/providers/Microsoft.Sql/servers/a`],
+    ['a 63-character server name', `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Sql/servers/${'a'.repeat(63)}`],
+    ['a one-character server name', `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Sql/servers/1`],
+  ])('accepts %s', (_label, raw) => {
+    expect(parseServerId(raw).id).toBe(raw);
+  });
+
+  it.each([
+    ['not a string', 42, /must be a string/],
+    ['empty', '', /empty/],
+    ['no leading slash', SERVER.slice(1), /must start with/],
+    ['trailing slash', `${SERVER}/`, /empty segment/],
+    ['double slash', SERVER.replace('/resourceGroups', '//resourceGroups'), /empty segment/],
+    ['whitespace', ` ${SERVER}`, /whitespace/],
+    ['query', `${SERVER}?api-version=1`, /\?/],
+    ['subscription not a GUID', SERVER.replace(SUB, 'my-sub'), /not a GUID/],
+    ['wrong provider', SERVER.replace('Microsoft.Sql', 'Microsoft.Storage'), /Microsoft\.Sql/],
+    ['managed instance', SERVER.replace('/servers/', '/managedInstances/'), /servers/],
+    ['server name with underscore', SERVER.replace('sql-a', 'sql_a'), /server name/],
+    ['server name starting with hyphen', SERVER.replace('sql-a', '-sql'), /server name/],
+    ['server name ending with hyphen', SERVER.replace('sql-a', 'sql-'), /server name/],
+    ['server name too long', SERVER.replace('sql-a', 'a'.repeat(64)), /server name/],
+    ['missing server name', SERVER.replace('/sql-a', ''), /server name/],
+    ['resource group ending with a period', SERVER.replace('rg-prod', 'rg.'), /resource group/],
+    ['resource group too long', SERVER.replace('rg-prod', 'r'.repeat(91)), /resource group/],
+    ['extra segments', `${SERVER}/databases/db1`, /unexpected segments/],
+  ])('rejects %s', (_label, raw, message) => {
+    const e = thrown(() => parseServerId(raw as string));
+    expect(e).toBeInstanceOf(InvalidArmIdError);
+    expect(isRotationError(e) && e.code).toBe('InvalidArmId');
+    expect(e.errorClass).toBe('terminal');
+    expect(e.message).toMatch(message);
+  });
+});
+
+describe('Function: parseSyncAgentId', () => {
+  it('parses a sync agent id', () => {
+    expect(parseSyncAgentId(`${SERVER}/syncAgents/agent_1.a`)).toEqual({
+      subscriptionId: SUB,
+      resourceGroup: 'rg-prod',
+      serverName: 'sql-a',
+      agentName: 'agent_1.a',
+      serverId: SERVER,
+      id: `${SERVER}/syncAgents/agent_1.a`,
+    });
+  });
+
+  it.each([
+    ['a server id', SERVER, /syncAgents/],
+    ['another child type', `${SERVER}/databases/db`, /syncAgents/],
+    ['missing agent name', `${SERVER}/syncAgents`, /agent name/],
+    ['agent name with a slash-free bad character', `${SERVER}/syncAgents/a$b`, /agent name/],
+    ['extra segments', `${SERVER}/syncAgents/a/linkedDatabases`, /unexpected segments/],
+  ])('rejects %s', (_label, raw, message) => {
+    expect(thrown(() => parseSyncAgentId(raw)).message).toMatch(message);
+  });
+});
+
+describe('Function: parseScope', () => {
+  it.each([
+    [`/subscriptions/${SUB}`, { subscriptionId: SUB, id: `/subscriptions/${SUB}` }],
+    [`/subscriptions/${SUB}/resourceGroups/rg-prod`, { subscriptionId: SUB, resourceGroup: 'rg-prod', id: `/subscriptions/${SUB}/resourceGroups/rg-prod` }],
+    [`/Subscriptions/${SUB.toUpperCase()}/resourcegroups/rg-prod`, { subscriptionId: SUB, resourceGroup: 'rg-prod', id: `/subscriptions/${SUB}/resourceGroups/rg-prod` }],
+  ])('parses %s', (raw, expected) => {
+    expect(parseScope(raw)).toEqual(expected);
+  });
+
+  it.each([
+    ['a server id', SERVER, /not a resource below it/],
+    ['a tenant root', '/', /empty segment/],
+    ['providers directly under a subscription', `/subscriptions/${SUB}/providers/Microsoft.Sql`, /resourceGroups/],
+    ['a bad GUID', '/subscriptions/abc', /GUID/],
+  ])('rejects %s', (_label, raw, message) => {
+    expect(thrown(() => parseScope(raw)).message).toMatch(message);
+  });
+});
+
+describe('Function: sameArmId', () => {
+  it('compares case-insensitively', () => {
+    expect(sameArmId(SERVER, SERVER.toUpperCase())).toBe(true);
+    expect(sameArmId(SERVER, SERVER.replace('sql-a', 'sql-b'))).toBe(false);
+  });
+});
