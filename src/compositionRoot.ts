@@ -19,6 +19,7 @@ import type { AppConfig } from './config/appConfig.js';
 import { SERVICE_BUS_CONNECTION } from './config/appConfig.js';
 import { loadConfig } from './config/loadConfig.js';
 import { ConfigError } from './domain/errors.js';
+import { ARM_WRITE_BUCKET, WriteBudget } from './domain/writeBudget.js';
 import type {
   Logger,
   Clock,
@@ -74,7 +75,8 @@ function buildServices(env: NodeJS.ProcessEnv, o: ServiceOverrides): Services {
   // Managed identity in Azure (AZURE_CLIENT_ID selects the user-assigned one); developer sign-in locally.
   const credential = new DefaultAzureCredential();
   const clock = o.clock ?? systemClock;
-  const sqlClients = new SqlClientFactory(credential);
+  // One write budget per process, shared by every ARM client (ARM counts writes per subscription).
+  const sqlClients = new SqlClientFactory(credential, {}, { budget: new WriteBudget(ARM_WRITE_BUCKET), maxInlineWaitMs: 5_000 });
   const arm = new ArmSqlServerKeys(sqlClients);
   const { queue, failures } = queues(config, clock, o);
   return {

@@ -13,6 +13,7 @@ import { parseKeyId, serverKeyName, type KeyId } from '../domain/keyId.js';
 import type { KeyNewVersionCreated } from '../domain/keyVaultEvent.js';
 import type { Outcome } from '../domain/outcome.js';
 import { checkKeyVersion } from '../domain/preflight.js';
+import { isStrictlyNewer, protectorStep } from '../domain/protectorDecision.js';
 import type { ServerKeyWorkItem } from '../domain/workItem.js';
 import { mapConcurrent } from './mapConcurrent.js';
 import type { KeyReader, ServerDirectory, SqlServerKeys } from './ports.js';
@@ -37,14 +38,14 @@ export async function rotateServerKeys(deps: RotateDeps, event: KeyNewVersionCre
     return { kind: 'ignored', reason: `key ${event.key.versionlessId} is not in ROTATION_CONFIG` };
   }
 
-  const items = planWorkItems(target, await discoverServers(deps, target), event, deps.clock.now());
+  const items = planWorkItems(await resolveServers(deps, target), event, deps.clock.now());
   if (items.length === 0) {
     return { kind: 'ignored', reason: `no server is configured or discovered for ${event.key.versionlessId}` };
   }
 
   // Pre-flight once per event: a key Azure would refuse never reaches ARM. A Key Vault outage here does not
   // stop the work: each item repeats the pre-flight when it runs.
-  const refusal = await preflight(deps, event.key, deps.clock.now()).catch((e: unknown) => {
+  const refusal = await preflightRefusal(deps, event.key, deps.clock.now()).catch((e: unknown) => {
     if (isRotationError(e) && e.errorClass !== 'terminal') return undefined;
     throw e;
   });
@@ -77,9 +78,12 @@ export async function rotateServerKeys(deps: RotateDeps, event: KeyNewVersionCre
 }
 
 /** Configured servers plus those discovered in the key's scopes whose protector is this key (any version). */
-async function discoverServers(deps: RotateDeps, target: KeyTarget): Promise<ServerTarget[]> {
+export async function resolveServers(
+  deps: Pick<RotateDeps, 'servers' | 'sql' | 'logger' | 'config'>,
+  target: KeyTarget,
+): Promise<ServerTarget[]> {
   const found: ServerTarget[] = [];
-  if (!target.discovery) return found;
+  if (!target.discovery) return [...target.servers];
   const known = (id: string): boolean =>
     target.servers.some((s) => sameArmId(s.id, id)) || found.some((s) => sameArmId(s.id, id));
   for (const scope of target.discovery.scopes) {
@@ -103,16 +107,11 @@ async function discoverServers(deps: RotateDeps, target: KeyTarget): Promise<Ser
       if (matches[i] && !known(id)) found.push({ id, switchProtector: target.discovery?.switchProtector ?? false });
     });
   }
-  return found;
+  return [...target.servers, ...found];
 }
 
-function planWorkItems(
-  target: KeyTarget,
-  discovered: readonly ServerTarget[],
-  event: KeyNewVersionCreated,
-  now: Date,
-): ServerKeyWorkItem[] {
-  const all = [...target.servers, ...discovered];
+/** One work item per server; primaries learn which secondaries must hold the key first. */
+export function planWorkItems(all: readonly ServerTarget[], event: KeyNewVersionCreated, now: Date): ServerKeyWorkItem[] {
   return all.map((s) => {
     const secondaries = all.filter((o) => o.geoPrimary !== undefined && sameArmId(o.geoPrimary, s.id)).map((o) => o.id);
     return {
@@ -131,7 +130,7 @@ function planWorkItems(
 }
 
 /** Returns the refusal (terminal RotationError) when Azure would refuse this key version, else undefined. */
-async function preflight(deps: Pick<RotateDeps, 'keys'>, key: KeyId, now: Date): Promise<RotationError | undefined> {
+export async function preflightRefusal(deps: Pick<RotateDeps, 'keys'>, key: KeyId, now: Date): Promise<RotationError | undefined> {
   const props = await deps.keys.getKey(key);
   const check = checkKeyVersion(props, now);
   if (check.ok) return undefined;
@@ -173,7 +172,7 @@ function outcomeReason(o: Outcome): string {
 }
 
 async function rotateOne(deps: RotateDeps, item: ServerKeyWorkItem, key: KeyId): Promise<Outcome> {
-  const refusal = await preflight(deps, key, deps.clock.now());
+  const refusal = await preflightRefusal(deps, key, deps.clock.now());
   if (refusal) throw refusal;
   const name = serverKeyName(key);
 
@@ -194,63 +193,42 @@ async function rotateOne(deps: RotateDeps, item: ServerKeyWorkItem, key: KeyId):
     return { kind: 'rotated', target: item.target, detail: `server key ${name} added (protector not managed here)` };
   }
 
-  const protector = await deps.sql.getEncryptionProtector(item.target);
-  if (protector.autoRotationEnabled) {
-    return {
-      kind: 'rotated',
-      target: item.target,
-      detail: `server key ${name} added; protector left to Azure auto-rotation (autoRotationEnabled)`,
-    };
+  const step = protectorStep(await deps.sql.getEncryptionProtector(item.target), key);
+  if (step.action === 'keep') {
+    const text = `server key ${name} added; ${step.reason}`;
+    return step.kind === 'rotated'
+      ? { kind: 'rotated', target: item.target, detail: text }
+      : { kind: 'skipped', target: item.target, reason: text };
   }
-  if (protector.serverKeyType !== 'AzureKeyVault' || !protector.uri) {
-    return {
-      kind: 'skipped',
-      target: item.target,
-      reason: `server key ${name} added; protector is service-managed, and enabling customer-managed TDE is not a rotation`,
-    };
-  }
-  const current = parseKeyId(protector.uri);
-  if (!sameKey(current, key)) {
+  const from = step.action === 'switch' ? step.from : (step.current.version ?? '(versionless)');
+  if (step.action === 'compare' && !(await isNewer(deps, key, step.current))) {
     return {
       kind: 'skipped',
       target: item.target,
-      reason: `server key ${name} added; protector uses another key (${current.versionlessId}), not switched`,
-    };
-  }
-  if (current.version === key.version) {
-    return { kind: 'skipped', target: item.target, reason: `protector already on ${name}` };
-  }
-  if (!(await isNewer(deps, key, current))) {
-    return {
-      kind: 'skipped',
-      target: item.target,
-      reason: `server key ${name} added; protector keeps version ${current.version ?? '(versionless)'}, which is newer`,
+      reason: `server key ${name} added; protector keeps version ${from}, which is newer`,
     };
   }
   await deps.sql.setEncryptionProtector(item.target, name, false);
-  return {
-    kind: 'rotated',
-    target: item.target,
-    detail: `server key ${name} added; protector switched from version ${current.version ?? '(versionless)'}`,
-  };
+  return { kind: 'rotated', target: item.target, detail: `server key ${name} added; protector switched from version ${from}` };
 }
 
-/** Event Grid delivers out of order: switch only to a version created strictly after the one in place. */
+/** Reads both versions' creation times from Key Vault and compares them (see isStrictlyNewer). */
 async function isNewer(deps: RotateDeps, candidate: KeyId, current: KeyId): Promise<boolean> {
-  if (current.version === undefined) return true;
   const next = await deps.keys.getKey(candidate);
-  let inPlace;
+  let inPlace: Date | undefined;
   try {
-    inPlace = await deps.keys.getKey(current);
+    inPlace = (await deps.keys.getKey(current)).createdOn;
+    if (inPlace === undefined) throw missingCreated(current);
   } catch (e) {
     // The version in place no longer exists in the vault: anything enabled is better than a dangling protector.
-    if (isRotationError(e) && e.details.statusCode === 404) return true;
-    throw e;
+    if (!(isRotationError(e) && e.details.statusCode === 404)) throw e;
   }
-  if (!next.createdOn || !inPlace.createdOn) {
-    throw new RotationError('UnexpectedResponse', 'terminal', 'Key Vault did not report creation times to compare', {
-      details: { vault: candidate.vaultName, key: candidate.name, version: candidate.version ?? '' },
-    });
-  }
-  return next.createdOn.getTime() > inPlace.createdOn.getTime();
+  if (!next.createdOn) throw missingCreated(candidate);
+  return isStrictlyNewer(next.createdOn, inPlace);
+}
+
+function missingCreated(key: KeyId): RotationError {
+  return new RotationError('UnexpectedResponse', 'terminal', 'Key Vault did not report a creation time to compare', {
+    details: { vault: key.vaultName, key: key.name, version: key.version ?? '' },
+  });
 }

@@ -4,6 +4,8 @@
  */
 import { SqlManagementClient, type SqlManagementClientOptionalParams } from '@azure/arm-sql';
 import type { TokenCredential } from '@azure/identity';
+import type { WriteBudget } from '../domain/writeBudget.js';
+import { armWriteBudgetPolicy } from './armWriteBudgetPolicy.js';
 
 /** SDK retries stay short: long waits belong to the backoff queue, not to the function's time limit. */
 export const SHORT_SDK_RETRIES = { maxRetries: 2, retryDelayInMs: 500, maxRetryDelayInMs: 4_000 } as const;
@@ -13,9 +15,24 @@ export class SqlClientFactory {
   readonly #options: SqlManagementClientOptionalParams;
   readonly #clients = new Map<string, SqlManagementClient>();
 
-  constructor(credential: TokenCredential, options: SqlManagementClientOptionalParams = {}) {
+  /**
+   * @param budget - when given, every ARM write is paced by it (see armWriteBudgetPolicy); waits longer than
+   *   `maxInlineWaitMs` become retriable `ClientThrottled` errors for the backoff queue.
+   */
+  constructor(
+    credential: TokenCredential,
+    options: SqlManagementClientOptionalParams = {},
+    budget?: { readonly budget: WriteBudget; readonly maxInlineWaitMs: number },
+  ) {
     this.#credential = credential;
-    this.#options = { retryOptions: { ...SHORT_SDK_RETRIES }, ...options };
+    this.#options = {
+      retryOptions: { ...SHORT_SDK_RETRIES },
+      ...options,
+      additionalPolicies: [
+        ...(options.additionalPolicies ?? []),
+        ...(budget ? [{ policy: armWriteBudgetPolicy(budget), position: 'perRetry' as const }] : []),
+      ],
+    };
   }
 
   forSubscription(subscriptionId: string): SqlManagementClient {

@@ -1,0 +1,56 @@
+/**
+ * Whether a server's TDE protector should move to a new key version. Pure: the caller reads the protector and,
+ * when asked to, the creation times of both versions. Shared by the rotation and by the operators' `plan`.
+ */
+import { parseKeyId, type KeyId } from './keyId.js';
+
+/** The protector as ARM reports it (same shape as the EncryptionProtector port type). */
+export interface ProtectorView {
+  readonly serverKeyName: string;
+  readonly serverKeyType: 'AzureKeyVault' | 'ServiceManaged';
+  readonly uri?: string;
+  readonly autoRotationEnabled: boolean;
+}
+
+export type ProtectorStep =
+  /** Leave the protector alone; `kind` is the server's outcome once the key is added. */
+  | { readonly action: 'keep'; readonly kind: 'rotated' | 'skipped'; readonly reason: string }
+  /** Same key, another version: compare creation times with {@link isStrictlyNewer} before switching. */
+  | { readonly action: 'compare'; readonly current: KeyId }
+  /** Switch (the protector has no version to compare: versionless). */
+  | { readonly action: 'switch'; readonly from: string };
+
+export function protectorStep(protector: ProtectorView, next: KeyId): ProtectorStep {
+  if (protector.autoRotationEnabled) {
+    return { action: 'keep', kind: 'rotated', reason: 'protector left to Azure auto-rotation (autoRotationEnabled)' };
+  }
+  if (protector.serverKeyType !== 'AzureKeyVault' || !protector.uri) {
+    return {
+      action: 'keep',
+      kind: 'skipped',
+      reason: 'protector is service-managed, and enabling customer-managed TDE is not a rotation',
+    };
+  }
+  let current: KeyId;
+  try {
+    current = parseKeyId(protector.uri);
+  } catch {
+    return { action: 'keep', kind: 'skipped', reason: `protector uri ${protector.uri} is not a key id this tool manages` };
+  }
+  if (current.versionlessId.toLowerCase() !== next.versionlessId.toLowerCase()) {
+    return { action: 'keep', kind: 'skipped', reason: `protector uses another key (${current.versionlessId}), not switched` };
+  }
+  if (current.version === next.version) {
+    return { action: 'keep', kind: 'skipped', reason: 'protector already on this version' };
+  }
+  if (current.version === undefined) return { action: 'switch', from: '(versionless)' };
+  return { action: 'compare', current };
+}
+
+/**
+ * Event Grid delivers out of order and more than once: move only to a version created strictly after the one
+ * in place. `current` undefined means the version in place no longer exists in the vault.
+ */
+export function isStrictlyNewer(next: Date, current: Date | undefined): boolean {
+  return current === undefined || next.getTime() > current.getTime();
+}
