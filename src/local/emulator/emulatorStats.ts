@@ -1,0 +1,63 @@
+/** Counters and a bounded request log, for assertions in tests and figures in benchmarks. */
+
+/** One logged request (never headers or bodies: they may hold tokens and secrets). */
+export interface RequestLogEntry {
+  readonly method: string;
+  /** Full URL with the real host name. */
+  readonly url: string;
+  readonly route: string;
+  /** HTTP status, or 0 when the connection was reset or closed. */
+  readonly status: number;
+  /** Whether the request carried an Authorization header. */
+  readonly authorized: boolean;
+}
+
+/** Per-route counters. */
+export interface RouteStats {
+  requests: number;
+  throttled: number;
+}
+
+/** Live statistics of a running emulator. */
+export class EmulatorStats {
+  requests = 0;
+  /** ARM writes (PUT/POST/PATCH/DELETE) that reached the write bucket. */
+  writes = 0;
+  /** 429 answers (throttle faults and the write bucket). */
+  throttled = 0;
+  readonly byRoute = new Map<string, RouteStats>();
+  readonly log: RequestLogEntry[] = [];
+
+  constructor(private readonly maxLog = 10_000) {}
+
+  /** Records one answered request. */
+  record(entry: RequestLogEntry): void {
+    this.requests += 1;
+    let r = this.byRoute.get(entry.route);
+    if (!r) {
+      r = { requests: 0, throttled: 0 };
+      this.byRoute.set(entry.route, r);
+    }
+    r.requests += 1;
+    if (entry.status === 429) {
+      this.throttled += 1;
+      r.throttled += 1;
+    }
+    if (this.log.length >= this.maxLog) this.log.shift();
+    this.log.push(entry);
+  }
+
+  /** Requests to a route. */
+  count(route: string): number {
+    return this.byRoute.get(route)?.requests ?? 0;
+  }
+
+  /** Zeroes everything. */
+  reset(): void {
+    this.requests = 0;
+    this.writes = 0;
+    this.throttled = 0;
+    this.byRoute.clear();
+    this.log.length = 0;
+  }
+}

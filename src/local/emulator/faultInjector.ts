@@ -1,0 +1,105 @@
+/**
+ * Injectable faults: a request matching a spec (route name, or method + URL regex) gets the fault instead of its
+ * normal answer, N times or always.
+ */
+import { armError, type EmulatorRequest, type EmulatorResponse } from './emulatorHttp.js';
+
+/** The faults Azure produces that the product must survive. */
+export type FaultKind =
+  /** 429 with Retry-After. */
+  | 'throttle'
+  /** 503 ServiceUnavailable with Retry-After. */
+  | 'serviceUnavailable'
+  /** 500 OperationTimedOut. */
+  | 'operationTimedOut'
+  /** 409 OperationInterrupted. */
+  | 'operationInterrupted'
+  /** TCP reset: the client sees a network error (ECONNRESET). */
+  | 'connectionReset'
+  /** Connection closed without an answer. */
+  | 'connectionClose'
+  /** No error, only `latencyMs` of delay. */
+  | 'latency';
+
+/** Which requests a fault hits, and how. */
+export interface FaultSpec {
+  readonly kind: FaultKind;
+  /** Route name (e.g. `arm.serverKeys.createOrUpdate`, `kv.keys.get`); see `ROUTE_NAMES`. */
+  readonly route?: string;
+  /** HTTP method (any when omitted). */
+  readonly method?: string;
+  /** Tested against the full URL (host included). */
+  readonly url?: RegExp;
+  /** How many matching requests get it (default: every one). */
+  readonly times?: number;
+  /** Retry-After for throttle/serviceUnavailable (default 1). */
+  readonly retryAfterSeconds?: number;
+  /** Delay before answering (for kind `latency`, or on top of another fault). */
+  readonly latencyMs?: number;
+}
+
+/** What the router does with a faulted request. */
+export interface FaultOutcome {
+  readonly latencyMs: number;
+  readonly response?: EmulatorResponse;
+}
+
+interface ActiveFault {
+  readonly spec: FaultSpec;
+  remaining: number;
+}
+
+/** Holds the active faults. */
+export class FaultInjector {
+  private faults: ActiveFault[] = [];
+
+  /** Adds a fault (first matching fault wins). */
+  inject(spec: FaultSpec): void {
+    this.faults.push({ spec, remaining: spec.times ?? Number.POSITIVE_INFINITY });
+  }
+
+  /** Removes every fault. */
+  clear(): void {
+    this.faults = [];
+  }
+
+  /** The fault for this request, consuming one use, or undefined. */
+  take(req: EmulatorRequest, route: string): FaultOutcome | undefined {
+    if (this.faults.length === 0) return undefined;
+    const url = req.url.toString();
+    for (const f of this.faults) {
+      const s = f.spec;
+      if (f.remaining <= 0) continue;
+      if (s.route !== undefined && s.route !== route) continue;
+      if (s.method !== undefined && s.method.toUpperCase() !== req.method.toUpperCase()) continue;
+      if (s.url !== undefined && !s.url.test(url)) continue;
+      f.remaining -= 1;
+      if (f.remaining <= 0) this.faults = this.faults.filter((x) => x !== f);
+      return { latencyMs: s.latencyMs ?? 0, ...responseFor(s, req) };
+    }
+    return undefined;
+  }
+}
+
+function responseFor(s: FaultSpec, req: EmulatorRequest): { response?: EmulatorResponse } {
+  const retryAfter = String(s.retryAfterSeconds ?? 1);
+  const kv = !/^management\./i.test(req.url.hostname);
+  switch (s.kind) {
+    case 'throttle':
+      return kv
+        ? { response: armError(429, 'Throttled', 'Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached', { 'retry-after': retryAfter }) }
+        : { response: armError(429, 'TooManyRequests', 'The request is being throttled.', { 'retry-after': retryAfter }) };
+    case 'serviceUnavailable':
+      return { response: armError(503, 'ServiceUnavailable', 'The service is temporarily unavailable. Please retry.', { 'retry-after': retryAfter }) };
+    case 'operationTimedOut':
+      return { response: armError(500, 'OperationTimedOut', 'The operation timed out and automatically rolled back. Please retry the operation.') };
+    case 'operationInterrupted':
+      return { response: armError(409, 'OperationInterrupted', 'The operation on the resource could not be completed because it was interrupted by another operation on the same resource.') };
+    case 'connectionReset':
+      return { response: { action: 'reset' } };
+    case 'connectionClose':
+      return { response: { action: 'close' } };
+    case 'latency':
+      return {};
+  }
+}

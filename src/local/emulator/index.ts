@@ -1,0 +1,17 @@
+/**
+ * The local Azure emulator: Azure SQL management (Microsoft.Sql slice), Key Vault data plane and the App
+ * Service managed-identity endpoint, reached under the real host names through an HTTPS-intercepting proxy.
+ * Only src/local (and tests) may import this.
+ */
+export { startEmulator, type EmulatorOptions, type RotateKeyOptions, type RunningEmulator } from './startEmulator.js';
+export { EmulatorState } from './emulatorState.js';
+export type { KeyVersionState, ProtectorState, SecretVersionState, ServerKeyState, ServerState, SyncAgentState, VaultState } from './emulatorState.js';
+export { EmulatorStats, type RequestLogEntry, type RouteStats } from './emulatorStats.js';
+export type { FaultKind, FaultSpec } from './faultInjector.js';
+export type { EventWebhook } from './keyEventPublisher.js';
+export { AZURE_WRITE_BUCKET, WriteBucket, type WriteBucketOptions } from './writeBucket.js';
+export { EmulatorRouter, ARM_HOSTS, VAULT_SUFFIXES, IDENTITY_PATH } from './emulatorRouter.js';
+export type { EmulatorRequest, EmulatorResponse } from './emulatorHttp.js';
+export { mintToken, checkBearer } from './emulatorTokens.js';
+export { ensureLocalCa, type LocalCa } from './localCertificateAuthority.js';
+export { loadEstate, parseEstate, EstateError, type Estate } from '../estate/estate.js';
