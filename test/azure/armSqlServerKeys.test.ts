@@ -1,0 +1,171 @@
+import { DefaultAzureCredential } from '@azure/identity';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ArmSqlServerKeys } from '../../src/azure/armSqlServerKeys.js';
+import { SqlClientFactory } from '../../src/azure/sqlClientFactory.js';
+import { isRotationError, type RotationError } from '../../src/domain/errors.js';
+import { WriteBudget } from '../../src/domain/writeBudget.js';
+import type { RunningEmulator } from '../../src/local/emulator/index.js';
+import {
+  TDE_KEY_V1_NAME,
+  TDE_KEY_V2_NAME,
+  TDE_KEY_V2_URI,
+  TEST_RESOURCE_GROUP,
+  TEST_SUBSCRIPTION_ID,
+  TEST_TDE_VAULT_URL,
+  startTestEmulator,
+} from '../support/emulator.js';
+
+const SERVERS = `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/${TEST_RESOURCE_GROUP}/providers/Microsoft.Sql/servers`;
+const PLAIN = `${SERVERS}/sql-plain`;
+const PRIMARY = `${SERVERS}/sql-primary`;
+const SECONDARY = `${SERVERS}/sql-secondary`;
+
+async function failure(p: Promise<unknown>): Promise<RotationError> {
+  try {
+    await p;
+  } catch (e) {
+    if (isRotationError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected a RotationError');
+}
+
+describe('ArmSqlServerKeys (real @azure/arm-sql against the emulator)', () => {
+  let emulator: RunningEmulator;
+  let adapter: ArmSqlServerKeys;
+
+  beforeAll(async () => {
+    emulator = await startTestEmulator();
+    // SDK retries off: these tests are about how each ARM answer is translated.
+    adapter = new ArmSqlServerKeys(new SqlClientFactory(new DefaultAzureCredential(), { retryOptions: { maxRetries: 0 } }), {
+      pollIntervalMs: 10,
+    });
+  });
+  afterAll(async () => {
+    await emulator.stop();
+  });
+  afterEach(() => {
+    emulator.faults.clear();
+  });
+
+  it('upserts a server key through the long-running operation (202, then polling)', async () => {
+    const before = emulator.stats.log.length;
+
+    await adapter.upsertServerKey(PLAIN, TDE_KEY_V2_NAME, TDE_KEY_V2_URI);
+
+    expect(await adapter.hasServerKey(PLAIN, TDE_KEY_V2_NAME)).toBe(true);
+    const routes = emulator.stats.log.slice(before).map((e) => `${e.route}:${e.status}`);
+    expect(routes).toContain('arm.serverKeys.createOrUpdate:202');
+    expect(routes.some((r) => r.startsWith('arm.operations.'))).toBe(true);
+  });
+
+  it('treats upserting a key that is already there as success', async () => {
+    await adapter.upsertServerKey(PLAIN, TDE_KEY_V1_NAME, `${TEST_TDE_VAULT_URL}/keys/tde-key/${'1'.repeat(32)}`);
+    await expect(
+      adapter.upsertServerKey(PLAIN, TDE_KEY_V1_NAME, `${TEST_TDE_VAULT_URL}/keys/tde-key/${'1'.repeat(32)}`),
+    ).resolves.toBeUndefined();
+  });
+
+  it('reads and switches the encryption protector', async () => {
+    await adapter.upsertServerKey(PLAIN, TDE_KEY_V2_NAME, TDE_KEY_V2_URI);
+
+    await adapter.setEncryptionProtector(PLAIN, TDE_KEY_V2_NAME, false);
+
+    const p = await adapter.getEncryptionProtector(PLAIN);
+    expect(p).toMatchObject({ serverKeyName: TDE_KEY_V2_NAME, serverKeyType: 'AzureKeyVault', autoRotationEnabled: false });
+    expect(p.uri?.toLowerCase()).toBe(TDE_KEY_V2_URI.toLowerCase());
+  });
+
+  it('reports a missing server key as false, not as an error', async () => {
+    expect(await adapter.hasServerKey(PLAIN, `test-tde_tde-key_${'f'.repeat(32)}`)).toBe(false);
+  });
+
+  it('classifies a protector switch to a key the server lacks as terminal ServerKeyDoesNotExists', async () => {
+    const err = await failure(adapter.setEncryptionProtector(PLAIN, `test-tde_tde-key_${'e'.repeat(32)}`, false));
+
+    expect(err.code).toBe('ServerKeyDoesNotExists');
+    expect(err.errorClass).toBe('terminal');
+    expect(err.details.server).toBe(PLAIN);
+  });
+
+  it('classifies a primary switch before its geo secondary has the key as waiting on order', async () => {
+    await adapter.upsertServerKey(PRIMARY, TDE_KEY_V2_NAME, TDE_KEY_V2_URI);
+    const secondary = emulator.state.server(TEST_SUBSCRIPTION_ID, TEST_RESOURCE_GROUP, 'sql-secondary');
+    secondary?.keys.delete(TDE_KEY_V2_NAME.toLowerCase());
+
+    const err = await failure(adapter.setEncryptionProtector(PRIMARY, TDE_KEY_V2_NAME, false));
+
+    expect(err.code).toBe('KeyMaterialNotFoundOnRemoteServer');
+    expect(err.errorClass).toBe('waitingOnOrder');
+    await adapter.upsertServerKey(SECONDARY, TDE_KEY_V2_NAME, TDE_KEY_V2_URI);
+    await expect(adapter.setEncryptionProtector(PRIMARY, TDE_KEY_V2_NAME, false)).resolves.toBeUndefined();
+  });
+
+  it('classifies a 429 as retriable and carries Retry-After as the minimum wait', async () => {
+    emulator.faults.inject({ kind: 'throttle', route: 'arm.serverKeys.createOrUpdate', times: 1, retryAfterSeconds: 7 });
+
+    const err = await failure(adapter.upsertServerKey(PLAIN, TDE_KEY_V2_NAME, TDE_KEY_V2_URI));
+
+    expect(err.errorClass).toBe('retriable');
+    expect(err.details.statusCode).toBe(429);
+    expect(err.details.retryAfterMs).toBe(7_000);
+  });
+
+  it.each([
+    ['serviceUnavailable', 503],
+    ['operationTimedOut', 500],
+    ['operationInterrupted', 409],
+  ] as const)('classifies %s as retriable', async (kind, status) => {
+    emulator.faults.inject({ kind, route: 'arm.serverKeys.createOrUpdate', times: 1 });
+
+    const err = await failure(adapter.upsertServerKey(PLAIN, TDE_KEY_V2_NAME, TDE_KEY_V2_URI));
+
+    expect(err.errorClass).toBe('retriable');
+    expect(err.details.statusCode).toBe(status);
+  });
+
+  it('classifies a connection reset as a retriable network error', async () => {
+    emulator.faults.inject({ kind: 'connectionReset', route: 'arm.encryptionProtectors.get', times: 1 });
+
+    const err = await failure(adapter.getEncryptionProtector(PLAIN));
+
+    expect(err.code).toBe('NetworkError');
+    expect(err.errorClass).toBe('retriable');
+  });
+
+  it('classifies Azure validation errors as terminal, with their own codes', async () => {
+    const err = await failure(
+      adapter.upsertServerKey(PLAIN, `test-tde_disabled-key_${'3'.repeat(32)}`, `${TEST_TDE_VAULT_URL}/keys/disabled-key/${'3'.repeat(32)}`),
+    );
+
+    expect(err.code).toBe('AzureKeyVaultKeyDisabled');
+    expect(err.errorClass).toBe('terminal');
+  });
+
+  it('lists servers by subscription and by resource group across pages', async () => {
+    const all = await adapter.listServers(`/subscriptions/${TEST_SUBSCRIPTION_ID}`);
+    const rg = await adapter.listServers(`/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/${TEST_RESOURCE_GROUP}`);
+
+    expect(all.length).toBeGreaterThan(2);
+    expect(rg.map((id) => id.split('/').at(-1)).sort()).toEqual(['sql-plain', 'sql-primary', 'sql-secondary']);
+  });
+
+  it('paces writes with the client-side budget so the subscription bucket never answers 429', async () => {
+    const local = await startTestEmulator({ writeBucket: { capacity: 3, refillPerSecond: 5 } });
+    try {
+      const paced = new ArmSqlServerKeys(
+        new SqlClientFactory(new DefaultAzureCredential(), { retryOptions: { maxRetries: 0 } }, {
+          budget: new WriteBudget({ capacity: 3, refillPerSecond: 5 }),
+          maxInlineWaitMs: 5_000,
+        }),
+        { pollIntervalMs: 10 },
+      );
+
+      for (let i = 0; i < 8; i++) await paced.upsertServerKey(PLAIN, TDE_KEY_V2_NAME, TDE_KEY_V2_URI);
+
+      expect(local.stats.log.filter((e) => e.status === 429)).toEqual([]);
+    } finally {
+      await local.stop();
+    }
+  });
+});
