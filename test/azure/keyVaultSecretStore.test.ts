@@ -1,0 +1,113 @@
+import { inspect } from 'node:util';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DefaultAzureCredential } from '@azure/identity';
+import { KeyVaultSecretStore } from '../../src/azure/keyVaultSecretStore.js';
+import { isRotationError, type RotationError } from '../../src/domain/errors.js';
+import { Secret } from '../../src/domain/secret.js';
+import type { RunningEmulator } from '../../src/local/emulator/index.js';
+import { safeStringify } from '../support/fakes/captureLogger.js';
+import { startTestEmulator, TEST_SYNC_VAULT, TEST_SYNC_VAULT_URL } from '../support/emulator.js';
+
+const VALUE = '865f9998-6dae-4214-bbb1-4796b7c76ca0:dGVzdC1hZ2VudC1rZXktb25l:dGVzdC1hZ2VudC1rZXktdHdvLXNlY3JldA==';
+
+async function rejection(p: Promise<unknown>): Promise<RotationError> {
+  try {
+    await p;
+  } catch (e) {
+    if (isRotationError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('Class: KeyVaultSecretStore (against the emulator)', () => {
+  let emulator: RunningEmulator;
+  let store: KeyVaultSecretStore;
+  let noRetries: KeyVaultSecretStore;
+
+  beforeAll(async () => {
+    emulator = await startTestEmulator();
+    store = new KeyVaultSecretStore(new DefaultAzureCredential());
+    noRetries = new KeyVaultSecretStore(new DefaultAzureCredential(), { retryOptions: { maxRetries: 0 } });
+  });
+  afterEach(() => emulator.faults.clear());
+  afterAll(async () => {
+    await emulator.stop();
+  });
+
+  it('writes the value with content type, tags and expiry', async () => {
+    const expiresOn = new Date('2027-01-01T00:00:00Z');
+
+    await store.setSecret(TEST_SYNC_VAULT_URL, 'agent-written', new Secret(VALUE), {
+      contentType: 'text/plain',
+      tags: { syncAgentId: '/subscriptions/x/agent', rotatedAt: '2026-03-01T03:00:00.000Z' },
+      expiresOn,
+    });
+
+    expect(emulator.state.currentSecretValue(TEST_SYNC_VAULT, 'agent-written')).toBe(VALUE);
+    const versions = emulator.state.vault(TEST_SYNC_VAULT)?.secrets.get('agent-written')?.versions ?? [];
+    expect(versions.at(-1)).toMatchObject({
+      contentType: 'text/plain',
+      tags: { syncAgentId: '/subscriptions/x/agent', rotatedAt: '2026-03-01T03:00:00.000Z' },
+      exp: expiresOn.getTime() / 1000,
+    });
+  });
+
+  it('reads the newest version updated time and tags, without the value', async () => {
+    await store.setSecret(TEST_SYNC_VAULT_URL, 'agent-read', new Secret('first-value-0001'), { contentType: 'text/plain', tags: { n: '1' } });
+    await store.setSecret(TEST_SYNC_VAULT_URL, 'agent-read', new Secret('second-value-0002'), { contentType: 'text/plain', tags: { n: '2' } });
+
+    const info = await store.getSecretInfo(TEST_SYNC_VAULT_URL, 'agent-read');
+
+    expect(info?.tags).toEqual({ n: '2' });
+    expect(info?.updatedOn).toBeInstanceOf(Date);
+    expect(Math.abs(Date.now() - info!.updatedOn!.getTime())).toBeLessThan(60_000);
+    expect(safeStringify(info)).not.toContain('second-value-0002');
+  });
+
+  it('answers undefined for a secret that does not exist', async () => {
+    expect(await store.getSecretInfo(TEST_SYNC_VAULT_URL, 'never-written')).toBeUndefined();
+  });
+
+  it('rides out a single 503 on setSecret with its short in-process retry', async () => {
+    emulator.faults.inject({ kind: 'serviceUnavailable', route: 'kv.secrets.set', times: 1, retryAfterSeconds: 0 });
+
+    await store.setSecret(TEST_SYNC_VAULT_URL, 'agent-retried', new Secret(VALUE), { contentType: 'text/plain', tags: {} });
+
+    expect(emulator.state.currentSecretValue(TEST_SYNC_VAULT, 'agent-retried')).toBe(VALUE);
+  });
+
+  it('reports a 503 on setSecret as retriable, and the error holds no trace of the value', async () => {
+    emulator.faults.inject({ kind: 'serviceUnavailable', route: 'kv.secrets.set', times: 1, retryAfterSeconds: 4 });
+
+    const err = await rejection(
+      noRetries.setSecret(TEST_SYNC_VAULT_URL, 'agent-unavailable', new Secret(VALUE), { contentType: 'text/plain', tags: {} }),
+    );
+
+    expect(err.errorClass).toBe('retriable');
+    expect(err.details).toMatchObject({ vault: TEST_SYNC_VAULT, key: 'agent-unavailable', statusCode: 503, retryAfterMs: 4_000 });
+    expect(err.cause).toBeUndefined();
+    const everything = [err.message, err.stack ?? '', safeStringify(err), inspect(err, { depth: 20, showHidden: true })].join('\n');
+    expect(everything).not.toContain(VALUE);
+    expect(emulator.state.currentSecretValue(TEST_SYNC_VAULT, 'agent-unavailable')).toBeUndefined();
+  });
+
+  it('reports a network failure on setSecret as retriable', async () => {
+    emulator.faults.inject({ kind: 'connectionReset', route: 'kv.secrets.set', times: 1 });
+
+    const err = await rejection(
+      noRetries.setSecret(TEST_SYNC_VAULT_URL, 'agent-reset', new Secret(VALUE), { contentType: 'text/plain', tags: {} }),
+    );
+
+    expect(err).toMatchObject({ code: 'NetworkError', errorClass: 'retriable' });
+    expect(`${err.message}${err.stack ?? ''}${inspect(err, { depth: 20 })}`).not.toContain(VALUE);
+  });
+
+  it('reports a 503 on getSecret as retriable', async () => {
+    emulator.faults.inject({ kind: 'serviceUnavailable', route: 'kv.secrets.get', times: 1, retryAfterSeconds: 2 });
+
+    const err = await rejection(noRetries.getSecretInfo(TEST_SYNC_VAULT_URL, 'agent-written'));
+
+    expect(err).toMatchObject({ errorClass: 'retriable', details: { statusCode: 503 } });
+  });
+});
