@@ -1,0 +1,312 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_FAILURE_QUEUE_NAME,
+  DEFAULT_QUEUE_NAME,
+  DEFAULT_SYNC_AGENT_SCHEDULE,
+  SERVICE_BUS_CONNECTION,
+  SYNC_AGENT_SCHEDULE_SETTING,
+} from '../../src/config/appConfig.js';
+import { QUEUE_NAME_SETTING } from '../../src/host/functionDefinition.js';
+import { bicepFiles, bicepParser, declarations, nodesOfType, readRepoFile, ROOT } from './bicepParser.js';
+
+/** Built-in role definition GUIDs, as published in Azure's built-in roles reference. */
+const BUILT_IN = {
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
+  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe',
+  serviceBusDataSender: '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39',
+  serviceBusDataReceiver: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0',
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb',
+  keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7',
+} as const;
+
+/** Names of the FunctionDefinitions exported by functions/*.ts (`name: '...'` of each definition). */
+function exportedFunctionNames(): string[] {
+  return readdirSync(join(ROOT, 'functions'))
+    .filter((f) => f.endsWith('.ts'))
+    .flatMap((f) => [...readRepoFile(`functions/${f}`).matchAll(/^\s+name: '([A-Za-z0-9_-]+)',$/gm)].map((m) => m[1]!));
+}
+
+/** The body text of `resource <symbol> ...` in a template (from the parse tree). */
+async function resourceText(file: string, symbol: string): Promise<string> {
+  const tree = (await bicepParser()).parse(readRepoFile(file))!;
+  const node = nodesOfType(tree, 'resource_declaration').find((n) => n.namedChildren[0]?.text === symbol);
+  if (!node) throw new Error(`${file}: no resource ${symbol}`);
+  return node.text;
+}
+
+/** Every role assignment resource in infra/, with its file. */
+async function roleAssignments(): Promise<{ file: string; symbol: string; text: string }[]> {
+  const parser = await bicepParser();
+  return bicepFiles().flatMap((file) =>
+    nodesOfType(parser.parse(readRepoFile(file))!, 'resource_declaration')
+      .filter((n) => n.text.includes("'Microsoft.Authorization/roleAssignments@"))
+      .map((n) => ({ file, symbol: n.namedChildren[0]!.text, text: n.text })),
+  );
+}
+
+describe('Event Grid subscription', () => {
+  it('filters on Microsoft.KeyVault.KeyNewVersionCreated only', async () => {
+    const text = await resourceText('infra/eventSubscription.bicep', 'keyNewVersionCreated');
+    const types = /includedEventTypes: \[([^\]]*)\]/.exec(text)?.[1];
+    expect(types?.trim().split(/\s+/)).toEqual(["'Microsoft.KeyVault.KeyNewVersionCreated'"]);
+  });
+
+  it('delivers to the keyNewVersionCreated function that functions/ exports', async () => {
+    const text = await resourceText('infra/eventSubscription.bicep', 'keyNewVersionCreated');
+    expect(text).toContain("endpointType: 'AzureFunction'");
+    const fn = /resourceId: '\$\{functionApp\.id\}\/functions\/([A-Za-z0-9_-]+)'/.exec(text)?.[1];
+    expect(fn).toBe('keyNewVersionCreated');
+    expect(exportedFunctionNames()).toContain(fn);
+  });
+
+  it('retries with a bounded policy and dead-letters to blob storage with the topic identity', async () => {
+    const text = await resourceText('infra/eventSubscription.bicep', 'keyNewVersionCreated');
+    expect(text).toMatch(/retryPolicy: \{\s+maxDeliveryAttempts: maxDeliveryAttempts\s+eventTimeToLiveInMinutes: eventTimeToLiveInMinutes/);
+    expect(text).toMatch(/deadLetterWithResourceIdentity: \{\s+identity: \{\s+type: 'SystemAssigned'/);
+    expect(text).toContain("endpointType: 'StorageBlob'");
+    expect(text).not.toContain('deadLetterDestination: {\n      endpointType');
+  });
+
+  it('is deployed by the azd postdeploy hook, after the code', () => {
+    const yaml = readRepoFile('azure.yaml');
+    const postdeploy = yaml.slice(yaml.indexOf('  postdeploy:'));
+    expect(postdeploy).toContain('--template-file infra/eventSubscription.bicep');
+    expect(readRepoFile('infra/main.bicep')).not.toContain('eventSubscriptions@');
+  });
+});
+
+describe('Service Bus queues', () => {
+  it('turns on duplicate detection, bounds deliveries and dead-letters expired work items', async () => {
+    const text = await resourceText('infra/modules/serviceBus.bicep', 'namespace');
+    expect(text).toContain('disableLocalAuth: true');
+    const work = text.slice(text.indexOf("resource work 'queues'"), text.indexOf("resource failure 'queues'"));
+    expect(work).toContain('requiresDuplicateDetection: true');
+    expect(work).toContain('duplicateDetectionHistoryTimeWindow: workQueue.duplicateDetectionWindow');
+    expect(work).toContain('maxDeliveryCount: workQueue.maxDeliveryCount');
+    expect(work).toContain('lockDuration: workQueue.lockDuration');
+    expect(work).toContain('deadLetteringOnMessageExpiration: true');
+    const failure = text.slice(text.indexOf("resource failure 'queues'"));
+    expect(failure).toContain('deadLetteringOnMessageExpiration: true');
+  });
+
+  it('defaults to the queue names and window the app expects', () => {
+    const main = readRepoFile('infra/main.bicep');
+    expect(main).toContain(`param workQueueName string = '${DEFAULT_QUEUE_NAME}'`);
+    expect(main).toContain(`param failureQueueName string = '${DEFAULT_FAILURE_QUEUE_NAME}'`);
+    expect(main).toContain(`param syncAgentRotationSchedule string = '${DEFAULT_SYNC_AGENT_SCHEDULE}'`);
+    expect(main).toMatch(/duplicateDetectionWindow: 'P1D'\s/);
+    expect(main).toMatch(/maxDeliveryCount: 10\s/);
+    expect(main).toMatch(/lockDuration: 'PT5M'\s/);
+  });
+});
+
+describe('Role assignments', () => {
+  const expected: Record<string, { role: string; scope: string }> = {
+    'infra/modules/rbac/appResourceRoles.bicep#storageBlobOwner': { role: `roles.storageBlobDataOwner`, scope: 'storage' },
+    'infra/modules/rbac/appResourceRoles.bicep#workQueueReceiver': { role: 'roles.serviceBusDataReceiver', scope: 'namespace::work' },
+    'infra/modules/rbac/appResourceRoles.bicep#workQueueSender': { role: 'roles.serviceBusDataSender', scope: 'namespace::work' },
+    'infra/modules/rbac/appResourceRoles.bicep#failureQueueSender': { role: 'roles.serviceBusDataSender', scope: 'namespace::failure' },
+    'infra/modules/rbac/appResourceRoles.bicep#metricsPublisher': { role: 'roles.monitoringMetricsPublisher', scope: 'applicationInsights' },
+    'infra/modules/eventGridTopic.bicep#deadLetterWriter': { role: 'storageBlobDataContributor', scope: 'storage::blobService::deadLetterContainer' },
+    'infra/modules/rbac/keyVaultRoleAssignment.bicep#assignment': { role: 'roleDefinitionId', scope: 'vault' },
+    // Scoped by deployment: the module is deployed at each SQL resource group.
+    'infra/modules/rbac/resourceGroupRoleAssignment.bicep#assignment': { role: 'roleDefinitionId', scope: '' },
+  };
+
+  it('are exactly the expected ones', async () => {
+    const found = (await roleAssignments()).map((r) => `${r.file}#${r.symbol}`).sort();
+    expect(found).toEqual(Object.keys(expected).sort());
+  });
+
+  it.each(Object.entries(expected))('%s uses its role, its scope and a guid() name', async (key, { role, scope }) => {
+    const [file, symbol] = key.split('#') as [string, string];
+    const text = await resourceText(file, symbol);
+    expect(text).toMatch(/\n  name: guid\(/);
+    expect(text).toContain('principalId: ');
+    expect(text).toContain("principalType: 'ServicePrincipal'");
+    const roleExpr = /roleDefinitionId: (.+)\n/.exec(text)?.[1];
+    expect(roleExpr).toContain(role);
+    if (scope === '') expect(text).not.toMatch(/\n  scope: /);
+    else expect(text).toContain(`\n  scope: ${scope}\n`);
+    // The guid() seeds include the scope, the principal and the role, so a changed role gets a new assignment.
+    const seeds = /name: guid\((.+)\)\n/.exec(text)?.[1] ?? '';
+    // The principal: its id, or (for an identity created in the same deployment, whose principalId is unknown when
+    // the name is computed) the id of the resource that owns it.
+    expect(seeds).toMatch(/principalId|systemTopic\.id/);
+    expect(seeds).toContain(role === 'roleDefinitionId' ? 'roleDefinitionId' : role);
+  });
+
+  it('maps each role name to its published built-in GUID', () => {
+    const app = readRepoFile('infra/modules/rbac/appResourceRoles.bicep');
+    expect(app).toContain(`storageBlobDataOwner: '${BUILT_IN.storageBlobDataOwner}'`);
+    expect(app).toContain(`serviceBusDataSender: '${BUILT_IN.serviceBusDataSender}'`);
+    expect(app).toContain(`serviceBusDataReceiver: '${BUILT_IN.serviceBusDataReceiver}'`);
+    expect(app).toContain(`monitoringMetricsPublisher: '${BUILT_IN.monitoringMetricsPublisher}'`);
+    expect(readRepoFile('infra/modules/eventGridTopic.bicep')).toContain(
+      `var storageBlobDataContributor = '${BUILT_IN.storageBlobDataContributor}'`,
+    );
+    expect(readRepoFile('infra/main.bicep')).toContain(`var keyVaultSecretsOfficer = '${BUILT_IN.keyVaultSecretsOfficer}'`);
+  });
+
+  it('gives the TDE vault the key-metadata reader and the sync agent vaults Key Vault Secrets Officer', () => {
+    const main = readRepoFile('infra/main.bicep');
+    const tde = main.slice(main.indexOf("module tdeVaultAssignment"), main.indexOf('// Sync agent vaults'));
+    expect(tde).toContain('scope: tdeVaultResourceGroup');
+    expect(tde).toContain('vaultName: tdeKeyVault.name');
+    expect(tde).toContain('roleDefinitionId: tdeKeyReaderRole.outputs.ROLE_DEFINITION_ID');
+    const sync = main.slice(main.indexOf('module syncAgentVaultAssignments'), main.indexOf('// SQL servers'));
+    expect(sync).toContain('for vault in syncAgentVaults');
+    expect(sync).toContain('vaultName: vault.name');
+    expect(sync).toContain("subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsOfficer)");
+    const sql = main.slice(main.indexOf('module sqlAssignments'));
+    expect(sql).toContain('for name in sqlResourceGroupNames');
+    expect(sql).toContain('scope: resourceGroup(name)');
+    expect(sql).toContain('sqlRotationRole.?outputs.ROLE_DEFINITION_ID');
+  });
+
+  it('never grants SQL Server Contributor or any broad built-in role', () => {
+    const all = bicepFiles().map(readRepoFile).join('\n');
+    // SQL Server Contributor, Contributor, Owner, Key Vault Administrator.
+    for (const broad of [
+      '6d8ee4ec-f05a-4a1d-8b00-a9b17e38b437',
+      'b24988ac-6180-42a0-ab88-20f7382dd24c',
+      '8e3af657-a8ff-443c-a75c-2fe8c4bcb635',
+      '00482a5a-887f-4fb3-b363-3b7fe8e74483',
+    ]) {
+      expect(all).not.toContain(broad);
+    }
+  });
+});
+
+describe('Custom roles', () => {
+  function quotedList(text: string, key: string): string[] {
+    const body = new RegExp(`${key} \\[([^\\]]*)\\]`).exec(text)?.[1] ?? '';
+    return [...body.matchAll(/'([^']+)'/g)].map((m) => m[1]!).sort();
+  }
+
+  it('lets the SQL rotation role do exactly the rotation operations and their polling', () => {
+    const text = readRepoFile('infra/modules/rbac/sqlRotationRole.bicep');
+    expect(quotedList(text, 'var actions =')).toEqual(
+      [
+        'Microsoft.Sql/servers/read',
+        'Microsoft.Sql/servers/keys/read',
+        'Microsoft.Sql/servers/keys/write',
+        'Microsoft.Sql/servers/encryptionProtector/read',
+        'Microsoft.Sql/servers/encryptionProtector/write',
+        'Microsoft.Sql/servers/syncAgents/read',
+        'Microsoft.Sql/servers/syncAgents/generateKey/action',
+        'Microsoft.Sql/locations/serverKeyAzureAsyncOperation/read',
+        'Microsoft.Sql/locations/serverKeyOperationResults/read',
+        'Microsoft.Sql/locations/encryptionProtectorAzureAsyncOperation/read',
+        'Microsoft.Sql/locations/encryptionProtectorOperationResults/read',
+      ].sort(),
+    );
+    expect(text).toMatch(/dataActions: \[\]/);
+    expect(text).toContain("assignableScopes: [for rg in resourceGroupNames: '${subscription().id}/resourceGroups/${rg}']");
+  });
+
+  it('lets the TDE key reader role read keys and nothing else', () => {
+    const text = readRepoFile('infra/modules/rbac/vaultKeyReaderRole.bicep');
+    expect(quotedList(text, 'dataActions:')).toEqual(['Microsoft.KeyVault/vaults/keys/read']);
+    expect(text).toMatch(/\n        actions: \[\]/);
+  });
+});
+
+describe('Outputs and secrets', () => {
+  it('sees the declarations of main.bicep in the parse tree', async () => {
+    const tree = (await bicepParser()).parse(readRepoFile('infra/main.bicep'))!;
+    expect(declarations(tree, 'output_declaration').length).toBeGreaterThanOrEqual(10);
+    expect(declarations(tree, 'parameter_declaration').length).toBeGreaterThanOrEqual(10);
+  });
+
+  it.each(bicepFiles())('%s outputs no secret, with UPPER_SNAKE names and a description', async (file) => {
+    const tree = (await bicepParser()).parse(readRepoFile(file))!;
+    for (const { node, decorators } of declarations(tree, 'output_declaration')) {
+      const name = node.namedChildren[0]!.text;
+      expect(name).toMatch(/^[A-Z][A-Z0-9_]*$/);
+      expect(name).not.toMatch(/SECRET|PASSWORD|CONNECTION_STRING|ACCOUNT_KEY|_KEY$/);
+      expect(node.text).not.toMatch(/listKeys|listConnectionStrings|connectionString|password|secret|primaryKey|accountKey/i);
+      expect(decorators).toContain('@description(');
+      expect(decorators).not.toContain('@secure');
+    }
+  });
+
+  it.each(bicepFiles())('%s describes every parameter', async (file) => {
+    const tree = (await bicepParser()).parse(readRepoFile(file))!;
+    for (const { node, decorators } of declarations(tree, 'parameter_declaration')) {
+      expect(decorators, `${file}: param ${node.namedChildren[0]!.text}`).toContain('@description(');
+    }
+  });
+
+  it('uses no key, SAS or listKeys() anywhere in infra', () => {
+    const all = bicepFiles().map(readRepoFile).join('\n');
+    expect(all).not.toMatch(/listKeys\(|listConnectionStrings|AccountKey=|SharedAccessKey|primaryConnectionString/);
+    expect(all).not.toMatch(/\bmodule\s+\w+\s+'[^']+'\s*=\s*[^\n]*\{\s*\n\s*name:/);
+  });
+});
+
+describe('App settings', () => {
+  it('include every setting the app and its triggers read, identity-based', async () => {
+    const text = await resourceText('infra/modules/functionApp.bicep', 'functionApp');
+    const settings = text.slice(text.indexOf("resource appSettings 'config'"));
+    for (const name of [
+      'AzureWebJobsStorage__accountName',
+      'AzureWebJobsStorage__credential',
+      'AzureWebJobsStorage__clientId',
+      'APPLICATIONINSIGHTS_CONNECTION_STRING',
+      'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
+      'AZURE_CLIENT_ID',
+      `${SERVICE_BUS_CONNECTION}__fullyQualifiedNamespace`,
+      QUEUE_NAME_SETTING,
+      'ROTATION_FAILURE_QUEUE_NAME',
+      SYNC_AGENT_SCHEDULE_SETTING,
+      'ROTATION_CONFIG',
+    ]) {
+      expect(settings).toMatch(new RegExp(`\\n      ${name}: `));
+    }
+    expect(settings).toContain("AzureWebJobsStorage__credential: 'managedidentity'");
+    expect(settings).toContain("APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'");
+    expect(settings).not.toMatch(/\n      AzureWebJobsStorage: /);
+    expect(settings).not.toMatch(/FUNCTIONS_WORKER_RUNTIME|FUNCTIONS_EXTENSION_VERSION/);
+  });
+
+  it('runs on Flex Consumption with the node runtime and deploys with the identity', async () => {
+    const plan = await resourceText('infra/modules/functionApp.bicep', 'plan');
+    expect(plan).toContain("name: 'FC1'");
+    expect(plan).toContain("tier: 'FlexConsumption'");
+    const app = await resourceText('infra/modules/functionApp.bicep', 'functionApp');
+    expect(app).toMatch(/runtime: \{\s+name: 'node'\s+version: nodeVersion/);
+    expect(app).toMatch(/authentication: \{\s+type: 'UserAssignedIdentity'/);
+    expect(readRepoFile('infra/main.bicep')).toMatch(/param nodeVersion string = '20'/);
+    expect(readRepoFile('infra/modules/storage.bicep')).toContain('allowSharedKeyAccess: false');
+    expect(readRepoFile('infra/modules/monitoring.bicep')).toContain('DisableLocalAuth: true');
+  });
+
+  it('keeps the trigger names the functions use', () => {
+    expect(SERVICE_BUS_CONNECTION).toBe('ServiceBusConnection');
+    expect(QUEUE_NAME_SETTING).toBe('ROTATION_QUEUE_NAME');
+    expect(SYNC_AGENT_SCHEDULE_SETTING).toBe('SYNC_AGENT_ROTATION_SCHEDULE');
+  });
+});
+
+describe('azd', () => {
+  it('substitutes the environment name and location into the parameters', () => {
+    const params = readRepoFile('infra/main.parameters.json');
+    expect(params).toContain('"value": "${AZURE_ENV_NAME}"');
+    expect(params).toContain('"value": "${AZURE_LOCATION}"');
+    // After azd's substitution (defaults applied) the file is JSON naming only parameters main.bicep declares.
+    const substituted = params.replace(/\$\{[A-Z_]+(?:=([^}]*))?\}/g, (_m, def: string | undefined) => def ?? 'x');
+    const names = Object.keys((JSON.parse(substituted) as { parameters: object }).parameters);
+    const main = readRepoFile('infra/main.bicep');
+    for (const n of names) expect(main).toMatch(new RegExp(`\\nparam ${n} `));
+  });
+
+  it('deploys the bundle as a function service', () => {
+    const yaml = readRepoFile('azure.yaml');
+    expect(yaml).toMatch(/host: function\n/);
+    expect(yaml).toMatch(/dist: dist-bundle\n/);
+    expect(yaml).toContain('node scripts/bundle.mjs');
+  });
+});
