@@ -15,6 +15,7 @@ import { KeyVaultKeyReader } from './azure/keyVaultKeyReader.js';
 import { KeyVaultSecretStore } from './azure/keyVaultSecretStore.js';
 import { ServiceBusFailureSink, ServiceBusWorkQueue } from './azure/serviceBusWorkQueue.js';
 import { SqlClientFactory } from './azure/sqlClientFactory.js';
+import { MAX_INLINE_WAIT_MS, shortRetryOptions } from './azure/clientOptions.js';
 import type { AppConfig } from './config/appConfig.js';
 import { SERVICE_BUS_CONNECTION } from './config/appConfig.js';
 import { loadConfig } from './config/loadConfig.js';
@@ -76,7 +77,10 @@ function buildServices(env: NodeJS.ProcessEnv, o: ServiceOverrides): Services {
   const credential = new DefaultAzureCredential();
   const clock = o.clock ?? systemClock;
   // One write budget per process, shared by every ARM client (ARM counts writes per subscription).
-  const sqlClients = new SqlClientFactory(credential, {}, { budget: new WriteBudget(ARM_WRITE_BUCKET), maxInlineWaitMs: 5_000 });
+  const sqlClients = new SqlClientFactory(credential, {}, {
+    budget: new WriteBudget(ARM_WRITE_BUCKET),
+    maxInlineWaitMs: MAX_INLINE_WAIT_MS,
+  });
   const arm = new ArmSqlServerKeys(sqlClients);
   const { queue, failures } = queues(config, clock, o);
   return {
@@ -85,7 +89,7 @@ function buildServices(env: NodeJS.ProcessEnv, o: ServiceOverrides): Services {
     sql: arm,
     servers: arm,
     syncAgents: new ArmSyncAgents(sqlClients),
-    secrets: new KeyVaultSecretStore(credential),
+    secrets: new KeyVaultSecretStore(credential, { additionalPolicies: shortRetryOptions().additionalPolicies }),
     queue,
     failures,
     clock,

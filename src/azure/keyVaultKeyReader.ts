@@ -7,6 +7,7 @@ import type { TokenCredential } from '@azure/identity';
 import type { KeyReader, KeyVersionProperties, KeyVersionSummary } from '../app/ports.js';
 import type { KeyId } from '../domain/keyId.js';
 import { toRotationError } from './azureErrors.js';
+import { shortRetryOptions } from './clientOptions.js';
 
 export class KeyVaultKeyReader implements KeyReader {
   readonly #credential: TokenCredential;
@@ -15,7 +16,12 @@ export class KeyVaultKeyReader implements KeyReader {
 
   constructor(credential: TokenCredential, options: KeyClientOptions = {}) {
     this.#credential = credential;
-    this.#options = { retryOptions: { maxRetries: 2, retryDelayInMs: 500, maxRetryDelayInMs: 4_000 }, ...options };
+    const defaults = shortRetryOptions();
+    this.#options = {
+      retryOptions: defaults.retryOptions,
+      ...options,
+      additionalPolicies: [...defaults.additionalPolicies, ...(options.additionalPolicies ?? [])],
+    };
   }
 
   async getKey(key: KeyId): Promise<KeyVersionProperties> {

@@ -6,9 +6,8 @@ import { SqlManagementClient, type SqlManagementClientOptionalParams } from '@az
 import type { TokenCredential } from '@azure/identity';
 import type { WriteBudget } from '../domain/writeBudget.js';
 import { armWriteBudgetPolicy } from './armWriteBudgetPolicy.js';
+import { shortRetryOptions } from './clientOptions.js';
 
-/** SDK retries stay short: long waits belong to the backoff queue, not to the function's time limit. */
-export const SHORT_SDK_RETRIES = { maxRetries: 2, retryDelayInMs: 500, maxRetryDelayInMs: 4_000 } as const;
 
 export class SqlClientFactory {
   readonly #credential: TokenCredential;
@@ -25,10 +24,12 @@ export class SqlClientFactory {
     budget?: { readonly budget: WriteBudget; readonly maxInlineWaitMs: number },
   ) {
     this.#credential = credential;
+    const defaults = shortRetryOptions(budget?.maxInlineWaitMs);
     this.#options = {
-      retryOptions: { ...SHORT_SDK_RETRIES },
+      retryOptions: defaults.retryOptions,
       ...options,
       additionalPolicies: [
+        ...defaults.additionalPolicies,
         ...(options.additionalPolicies ?? []),
         ...(budget ? [{ policy: armWriteBudgetPolicy(budget), position: 'perRetry' as const }] : []),
       ],
