@@ -1,0 +1,38 @@
+/**
+ * Timer trigger (NCRONTAB from the SYNC_AGENT_ROTATION_SCHEDULE app setting, weekly by default; also run on
+ * demand through the host's admin endpoint): rotates every SQL Data Sync agent key into its Key Vault secret.
+ * One summary line per run; each failure is an error line naming the agent and the code. Expected failures
+ * never throw: they are outcomes, retried through the backoff queue or dead-lettered.
+ */
+import type { InvocationContext, Timer } from '@azure/functions';
+import { rotateSyncAgentKeys } from '../src/app/rotateSyncAgentKeys.js';
+import { getServices, syncAgentDeps } from '../src/compositionRoot.js';
+import { summarize } from '../src/domain/outcome.js';
+import { contextLogger } from '../src/host/contextLogger.js';
+import { register, SYNC_AGENT_TIMER_SCHEDULE, type FunctionDefinition } from '../src/host/functionDefinition.js';
+
+export async function syncAgentKeyRotationHandler(timer: Timer, context: InvocationContext): Promise<void> {
+  const logger = contextLogger(context);
+  const services = getServices();
+  const rotationId = context.invocationId;
+  const { outcomes } = await rotateSyncAgentKeys(syncAgentDeps(services, logger), {
+    rotationId,
+    now: services.clock.now(),
+  });
+  for (const o of outcomes) {
+    if (o.kind === 'failed') logger.error(`Sync agent ${o.target} FAILED (${o.code}): ${o.reason}`, { agent: o.target, code: o.code, rotationId });
+  }
+  logger.info(`Sync agent key rotation done: ${outcomes.length} agent(s)`, {
+    rotationId,
+    pastDue: timer.isPastDue,
+    ...summarize(outcomes),
+  });
+}
+
+export const syncAgentKeyRotation: FunctionDefinition = {
+  name: 'syncAgentKeyRotation',
+  trigger: { type: 'timer', schedule: SYNC_AGENT_TIMER_SCHEDULE, runOnStartup: false },
+  handler: syncAgentKeyRotationHandler,
+};
+
+register(syncAgentKeyRotation);

@@ -1,0 +1,467 @@
+import { describe, expect, it } from 'vitest';
+import {
+  SYNC_AGENT_KEY_CONTENT_TYPE,
+  SYNC_AGENT_KEY_PURPOSE,
+  processSyncAgentItem,
+  rotateSyncAgentKeys,
+  type SyncAgentDeps,
+} from '../../src/app/rotateSyncAgentKeys.js';
+import { toQueueMessage } from '../../src/app/queueMessage.js';
+import type { SecretStore } from '../../src/app/ports.js';
+import type { RetryPolicy, SyncAgentConfig, SyncAgentTarget } from '../../src/config/appConfig.js';
+import { RotationError } from '../../src/domain/errors.js';
+import type { Outcome } from '../../src/domain/outcome.js';
+import type { SyncAgentWorkItem } from '../../src/domain/workItem.js';
+import { CaptureLogger, safeStringify } from '../support/fakes/captureLogger.js';
+import { FakeClock } from '../support/fakes/fakeClock.js';
+import { FakeFailureSink } from '../support/fakes/fakeFailureSink.js';
+import { FakeSecretStore } from '../support/fakes/fakeSecretStore.js';
+import { FakeServerDirectory } from '../support/fakes/fakeServerDirectory.js';
+import { FakeSyncAgents } from '../support/fakes/fakeSyncAgents.js';
+import { FakeWorkQueue } from '../support/fakes/fakeWorkQueue.js';
+
+const SUB = '00000000-1111-2222-3333-444444444444';
+const RG = `/subscriptions/${SUB}/resourceGroups/rg-sync`;
+const SERVER_A = `${RG}/providers/Microsoft.Sql/servers/sql-a`;
+const SERVER_B = `${RG}/providers/Microsoft.Sql/servers/sql-b`;
+const agentId = (server: string, name: string): string => `${server}/syncAgents/${name}`;
+const AGENT_1 = agentId(SERVER_A, 'agent1');
+const AGENT_2 = agentId(SERVER_A, 'agent2');
+const AGENT_3 = agentId(SERVER_B, 'agent3');
+const VAULT = 'https://contoso-sync.vault.azure.net';
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+const POLICY: RetryPolicy = { baseMs: 2_000, capMs: 300_000, maxAttempts: 4, orderDelayMs: 30_000, orderMaxAttempts: 10 };
+
+const target = (id: string, secretName: string): SyncAgentTarget => ({ id, vaultUrl: VAULT, secretName });
+
+function setup(options: { agents?: string[]; config?: Partial<SyncAgentConfig>; servers?: string[] } = {}) {
+  const clock = new FakeClock('2026-03-01T03:00:00Z');
+  const syncAgents = new FakeSyncAgents(options.agents ?? [AGENT_1, AGENT_2, AGENT_3]);
+  const secrets = new FakeSecretStore(clock);
+  const queue = new FakeWorkQueue();
+  const failures = new FakeFailureSink();
+  const logger = new CaptureLogger();
+  const syncAgentConfig: SyncAgentConfig = {
+    agents: [target(AGENT_1, 'sync-agent1'), target(AGENT_2, 'sync-agent2'), target(AGENT_3, 'sync-agent3')],
+    minIntervalMs: DAY,
+    secretExpiryMs: 90 * DAY,
+    ...options.config,
+  };
+  const deps: SyncAgentDeps = {
+    syncAgents,
+    secrets,
+    servers: new FakeServerDirectory(options.servers ?? [SERVER_A, SERVER_B]),
+    queue,
+    failures,
+    clock,
+    random: () => 0.5,
+    policy: POLICY,
+    logger,
+    config: { syncAgents: syncAgentConfig, fanOut: { inlineLimit: 10, concurrency: 2 } },
+  };
+  return { deps, clock, syncAgents, secrets, queue, failures, logger };
+}
+
+const run = (deps: SyncAgentDeps, rotationId = 'run-1') =>
+  rotateSyncAgentKeys(deps, { rotationId, now: deps.clock.now() });
+
+const byTarget = (outcomes: readonly Outcome[]): Record<string, Outcome> =>
+  Object.fromEntries(outcomes.map((o) => [o.target, o]));
+
+const unavailable = (agent: string, retryAfterMs?: number) =>
+  new RotationError('ServiceUnavailable', 'retriable', '503 ServiceUnavailable: try later', {
+    details: { agent, statusCode: 503, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
+  });
+
+describe('Function: rotateSyncAgentKeys', () => {
+  it('stores each configured agent its current key with content type, tags and expiry', async () => {
+    // Prepare
+    const { deps, secrets, syncAgents, clock } = setup();
+    // Act
+    const { outcomes } = await run(deps, 'run-42');
+    // Assess
+    expect(outcomes.map((o) => o.kind)).toEqual(['rotated', 'rotated', 'rotated']);
+    for (const [id, name] of [
+      [AGENT_1, 'sync-agent1'],
+      [AGENT_2, 'sync-agent2'],
+      [AGENT_3, 'sync-agent3'],
+    ] as const) {
+      const stored = secrets.latest(VAULT, name);
+      expect(stored?.value).toBe(syncAgents.currentKey(id));
+      expect(stored?.contentType).toBe(SYNC_AGENT_KEY_CONTENT_TYPE);
+      expect(stored?.expiresOn).toEqual(new Date(clock.now().getTime() + 90 * DAY));
+      expect(stored?.tags).toMatchObject({
+        purpose: SYNC_AGENT_KEY_PURPOSE,
+        syncAgentId: id,
+        rotatedAt: '2026-03-01T03:00:00.000Z',
+        rotationId: 'run-42',
+      });
+    }
+    expect(secrets.latest(VAULT, 'sync-agent3')?.tags).toMatchObject({ server: 'sql-b', syncAgent: 'agent3' });
+  });
+
+  it('sets no expiry when secretExpiryMs is not configured', async () => {
+    const { deps, secrets } = setup({ config: { agents: [target(AGENT_1, 'sync-agent1')] } });
+    const { secretExpiryMs: _omit, ...syncAgents } = deps.config.syncAgents;
+
+    await run({ ...deps, config: { ...deps.config, syncAgents } });
+
+    expect(secrets.latest(VAULT, 'sync-agent1')?.expiresOn).toBeUndefined();
+  });
+
+  it('skips an agent whose secret is younger than the minimum interval and says how old it is', async () => {
+    // Prepare
+    const { deps, secrets, syncAgents, clock } = setup();
+    secrets.seed(VAULT, 'sync-agent2', { updatedOn: new Date(clock.now().getTime() - 5 * HOUR) });
+    // Act
+    const { outcomes } = await run(deps);
+    // Assess
+    const o = byTarget(outcomes)[AGENT_2];
+    expect(o).toMatchObject({ kind: 'skipped' });
+    expect(o?.kind === 'skipped' && o.reason).toBe(
+      'secret sync-agent2 is 5 h old, younger than the minimum interval of 24 h',
+    );
+    expect(syncAgents.generateCalls).not.toContain(AGENT_2);
+    expect(byTarget(outcomes)[AGENT_1]?.kind).toBe('rotated');
+  });
+
+  it('rotates an agent whose secret is older than the minimum interval', async () => {
+    const { deps, secrets, syncAgents, clock } = setup();
+    secrets.seed(VAULT, 'sync-agent1', { updatedOn: new Date(clock.now().getTime() - 25 * HOUR) });
+
+    const { outcomes } = await run(deps);
+
+    expect(byTarget(outcomes)[AGENT_1]?.kind).toBe('rotated');
+    expect(secrets.latest(VAULT, 'sync-agent1')?.value).toBe(syncAgents.currentKey(AGENT_1));
+  });
+
+  it('skips every agent on a second run within the minimum interval', async () => {
+    const { deps, syncAgents, clock } = setup();
+    await run(deps, 'run-1');
+    clock.advance(2 * HOUR);
+
+    const { outcomes } = await run(deps, 'run-2');
+
+    expect(outcomes.map((o) => o.kind)).toEqual(['skipped', 'skipped', 'skipped']);
+    expect(syncAgents.generateCalls).toHaveLength(3);
+  });
+
+  it('defers a failed secret write to the queue as a whole step, and the retry stores the current key', async () => {
+    // Prepare
+    const { deps, secrets, syncAgents, queue, clock } = setup();
+    secrets.setFaults.failNext(FakeSecretStore.target(VAULT, 'sync-agent1'), unavailable(AGENT_1, 10_000));
+    // Act
+    const { outcomes } = await run(deps, 'run-7');
+    // Assess: deferred, queued with identifiers only, not earlier than Retry-After
+    expect(byTarget(outcomes)[AGENT_1]).toMatchObject({ kind: 'deferred', code: 'SecretWriteFailed' });
+    expect(queue.scheduled).toHaveLength(1);
+    const [queued] = queue.scheduled;
+    expect(queued?.item).toEqual({
+      kind: 'syncAgentKey',
+      target: AGENT_1,
+      vaultUrl: VAULT,
+      secretName: 'sync-agent1',
+      rotationId: 'run-7',
+      attempt: 2,
+      firstSeen: '2026-03-01T03:00:00.000Z',
+      correlationId: 'run-7',
+    });
+    expect(queued!.at!.getTime() - clock.now().getTime()).toBeGreaterThanOrEqual(10_000);
+    expect(secrets.latest(VAULT, 'sync-agent1')).toBeUndefined();
+
+    // Act: the queue delivers the retry
+    clock.set(queued!.at!);
+    const retried = await processSyncAgentItem(deps, queue.takeDue(clock.now())[0] as SyncAgentWorkItem);
+
+    // Assess: regenerated, then stored; the vault holds the key the agent now has
+    expect(retried.kind).toBe('rotated');
+    expect(syncAgents.generateCalls.filter((a) => a === AGENT_1)).toHaveLength(2);
+    expect(secrets.latest(VAULT, 'sync-agent1')?.value).toBe(syncAgents.currentKey(AGENT_1));
+    expect(secrets.latest(VAULT, 'sync-agent1')?.value).toBe(syncAgents.generatedKeys.at(-1));
+  });
+
+  it('logs loudly that a key was regenerated but not stored', async () => {
+    const { deps, secrets, logger } = setup({ config: { agents: [target(AGENT_1, 'sync-agent1')] } });
+    secrets.setFaults.failNext(FakeSecretStore.target(VAULT, 'sync-agent1'), unavailable(AGENT_1));
+
+    await run(deps);
+
+    expect(logger.at('error').map((l) => l.message)).toContain(
+      `Sync agent ${AGENT_1}: key regenerated but NOT stored: ServiceUnavailable`,
+    );
+  });
+
+  it('dead-letters a refused secret write without retrying', async () => {
+    const { deps, secrets, queue, failures } = setup({ config: { agents: [target(AGENT_1, 'sync-agent1')] } });
+    secrets.setFaults.failNext(
+      FakeSecretStore.target(VAULT, 'sync-agent1'),
+      new RotationError('Forbidden', 'terminal', '403 Forbidden: no secrets/set permission', { details: { statusCode: 403 } }),
+    );
+
+    const { outcomes } = await run(deps);
+
+    expect(outcomes[0]).toMatchObject({ kind: 'failed', code: 'SecretWriteFailed' });
+    expect(queue.scheduled).toHaveLength(0);
+    expect(failures.deadLetters).toHaveLength(1);
+    expect(failures.deadLetters[0]?.reason).toBe('SecretWriteFailed');
+    expect(failures.deadLetters[0]?.description).toContain('Forbidden');
+  });
+
+  it('retries a throttled generateKey through the queue without touching the vault', async () => {
+    const { deps, syncAgents, secrets, queue } = setup({ config: { agents: [target(AGENT_1, 'sync-agent1')] } });
+    syncAgents.generateFaults.failNext(AGENT_1, unavailable(AGENT_1));
+
+    const { outcomes } = await run(deps);
+
+    expect(outcomes[0]).toMatchObject({ kind: 'deferred', code: 'ServiceUnavailable' });
+    expect(queue.scheduled[0]?.item.attempt).toBe(2);
+    expect(secrets.versions(VAULT, 'sync-agent1')).toHaveLength(0);
+  });
+
+  it('does not regenerate the key when the vault cannot be read, and retries later', async () => {
+    const { deps, syncAgents, secrets, queue } = setup({ config: { agents: [target(AGENT_1, 'sync-agent1')] } });
+    secrets.getFaults.failNext(FakeSecretStore.target(VAULT, 'sync-agent1'), unavailable(AGENT_1));
+
+    const { outcomes } = await run(deps);
+
+    expect(outcomes[0]?.kind).toBe('deferred');
+    expect(syncAgents.generateCalls).toHaveLength(0);
+    expect(queue.scheduled).toHaveLength(1);
+  });
+
+  it('skips a queued retry when the earlier write landed although its response was lost', async () => {
+    // Prepare: the vault stores the secret but the caller sees a network error
+    const { deps, secrets, syncAgents, queue, clock } = setup({ config: { agents: [target(AGENT_1, 'sync-agent1')] } });
+    const lossy: SecretStore = {
+      getSecretInfo: (v, n) => secrets.getSecretInfo(v, n),
+      setSecret: async (v, n, value, o) => {
+        await secrets.setSecret(v, n, value, o);
+        throw new RotationError('NetworkError', 'retriable', 'Network error (ECONNRESET)');
+      },
+    };
+    const first = await run({ ...deps, secrets: lossy });
+    expect(first.outcomes[0]?.kind).toBe('deferred');
+    // Act
+    clock.set(queue.nextDueAt()!);
+    const retried = await processSyncAgentItem(deps, queue.takeDue(clock.now())[0] as SyncAgentWorkItem);
+    // Assess: no second regeneration; the stored key is the agent's key
+    expect(retried.kind).toBe('skipped');
+    expect(syncAgents.generateCalls).toHaveLength(1);
+    expect(secrets.latest(VAULT, 'sync-agent1')?.value).toBe(syncAgents.currentKey(AGENT_1));
+  });
+
+  it('dead-letters after the last attempt', async () => {
+    const { deps, secrets, failures } = setup({ config: { agents: [target(AGENT_1, 'sync-agent1')] } });
+    secrets.setFaults.failAlways(FakeSecretStore.target(VAULT, 'sync-agent1'), unavailable(AGENT_1));
+    const item: SyncAgentWorkItem = {
+      kind: 'syncAgentKey',
+      target: AGENT_1,
+      vaultUrl: VAULT,
+      secretName: 'sync-agent1',
+      rotationId: 'run-1',
+      attempt: POLICY.maxAttempts,
+      firstSeen: '2026-03-01T03:00:00.000Z',
+      correlationId: 'run-1',
+    };
+
+    const outcome = await processSyncAgentItem(deps, item);
+
+    expect(outcome).toMatchObject({ kind: 'failed', code: 'SecretWriteFailed' });
+    expect(failures.deadLetters[0]?.reason).toBe('MaxAttemptsExceeded');
+  });
+
+  it('keeps rotating the other agents when one fails terminally', async () => {
+    const { deps, syncAgents, failures } = setup();
+    syncAgents.generateFaults.failNext(
+      AGENT_2,
+      new RotationError('ResourceNotFound', 'terminal', '404 ResourceNotFound', { details: { statusCode: 404 } }),
+    );
+
+    const { outcomes } = await run(deps);
+
+    const o = byTarget(outcomes);
+    expect(o[AGENT_1]?.kind).toBe('rotated');
+    expect(o[AGENT_2]).toMatchObject({ kind: 'failed', code: 'ResourceNotFound' });
+    expect(o[AGENT_3]?.kind).toBe('rotated');
+    expect(failures.deadLetters.map((d) => d.item.target)).toEqual([AGENT_2]);
+  });
+
+  it('reports an agent as failed and goes on when even the retry cannot be scheduled', async () => {
+    const { deps, secrets, queue, logger } = setup();
+    secrets.setFaults.failNext(FakeSecretStore.target(VAULT, 'sync-agent1'), unavailable(AGENT_1));
+    queue.failNext(new Error('Service Bus unavailable'));
+
+    const { outcomes } = await run(deps);
+
+    expect(byTarget(outcomes)[AGENT_1]?.kind).toBe('failed');
+    expect(byTarget(outcomes)[AGENT_2]?.kind).toBe('rotated');
+    expect(logger.at('error').some((l) => l.message.includes('no retry could be scheduled'))).toBe(true);
+  });
+
+  it('throws from processSyncAgentItem when the retry cannot be scheduled, so the trigger redelivers', async () => {
+    const { deps, secrets, queue } = setup();
+    secrets.setFaults.failNext(FakeSecretStore.target(VAULT, 'sync-agent1'), unavailable(AGENT_1));
+    queue.failNext(new Error('Service Bus unavailable'));
+    const item: SyncAgentWorkItem = {
+      kind: 'syncAgentKey',
+      target: AGENT_1,
+      vaultUrl: VAULT,
+      secretName: 'sync-agent1',
+      rotationId: 'run-1',
+      attempt: 2,
+      firstSeen: '2026-03-01T03:00:00.000Z',
+      correlationId: 'run-1',
+    };
+
+    await expect(processSyncAgentItem(deps, item)).rejects.toThrow('Service Bus unavailable');
+  });
+});
+
+describe('Function: rotateSyncAgentKeys (discovery)', () => {
+  const SERVER_C = `/subscriptions/${SUB}/resourceGroups/rg-other/providers/Microsoft.Sql/servers/sql-c`;
+  const AGENT_4 = agentId(SERVER_C, 'agent4');
+
+  it('rotates every agent on the discovery servers and scopes into derived secrets in the default vault', async () => {
+    // Prepare
+    const { deps, secrets, syncAgents } = setup({
+      agents: [AGENT_1, AGENT_2, AGENT_3, AGENT_4],
+      servers: [SERVER_A, SERVER_B, SERVER_C],
+      config: {
+        agents: [target(AGENT_1, 'explicit-agent1')],
+        vaultUrl: VAULT,
+        discovery: { servers: [SERVER_C], scopes: [RG] },
+      },
+    });
+    // Act
+    const { outcomes } = await run(deps);
+    // Assess
+    expect(outcomes.map((o) => [o.target, o.kind])).toEqual([
+      [AGENT_1, 'rotated'],
+      [AGENT_4, 'rotated'],
+      [AGENT_2, 'rotated'],
+      [AGENT_3, 'rotated'],
+    ]);
+    // The configured agent keeps its own secret name and is not rotated twice.
+    expect(syncAgents.generateCalls.filter((a) => a === AGENT_1)).toHaveLength(1);
+    expect(secrets.latest(VAULT, 'explicit-agent1')?.value).toBe(syncAgents.currentKey(AGENT_1));
+    expect(secrets.versions(VAULT, 'syncagent-sql-a-agent1')).toHaveLength(0);
+    expect(secrets.latest(VAULT, 'syncagent-sql-c-agent4')?.value).toBe(syncAgents.currentKey(AGENT_4));
+  });
+
+  it('fails loudly, without rotating them, discovered agents whose derived secret names collide', async () => {
+    // sql-a/agent-x and sql-a-agent/x could derive the same name; here a configured agent takes the name.
+    const { deps, syncAgents, logger } = setup({
+      agents: [AGENT_1, AGENT_2],
+      config: {
+        agents: [target(AGENT_1, 'syncagent-sql-a-agent2')],
+        vaultUrl: VAULT,
+        discovery: { servers: [SERVER_A], scopes: [] },
+      },
+    });
+
+    const { outcomes } = await run(deps);
+
+    expect(byTarget(outcomes)[AGENT_2]).toMatchObject({ kind: 'failed', code: 'SecretNameCollision' });
+    expect(byTarget(outcomes)[AGENT_1]?.kind).toBe('rotated');
+    expect(syncAgents.generateCalls).toEqual([AGENT_1]);
+    expect(logger.at('error').some((l) => l.message.includes('SecretNameCollision') || l.properties?.['code'] === 'SecretNameCollision')).toBe(true);
+  });
+
+  it('reports a server whose agents cannot be listed and rotates the rest', async () => {
+    const { deps, syncAgents } = setup({
+      config: { agents: [], vaultUrl: VAULT, discovery: { servers: [SERVER_A, SERVER_B], scopes: [] } },
+    });
+    syncAgents.listFaults.failNext(SERVER_A, new RotationError('AuthorizationFailed', 'terminal', '403 AuthorizationFailed'));
+
+    const { outcomes } = await run(deps);
+
+    expect(byTarget(outcomes)[SERVER_A]).toMatchObject({ kind: 'failed', code: 'AuthorizationFailed' });
+    expect(byTarget(outcomes)[AGENT_3]?.kind).toBe('rotated');
+  });
+
+  it('fails discovered agents when no default vault is configured', async () => {
+    const { deps } = setup({ config: { agents: [], discovery: { servers: [SERVER_B], scopes: [] } } });
+
+    const { outcomes } = await run(deps);
+
+    expect(outcomes).toEqual([expect.objectContaining({ kind: 'failed', target: AGENT_3, code: 'InvalidConfig' })]);
+  });
+});
+
+describe('Function: rotateSyncAgentKeys (secrets stay secret)', () => {
+  it('puts no generated key in any log line, queue message, dead-letter, error or outcome', async () => {
+    // Prepare: ARM 503 on one agent, Key Vault 503 on another's write, a terminal 404 for a third, one success
+    const AGENT_4 = agentId(SERVER_B, 'agent4');
+    const { deps, syncAgents, secrets, queue, failures, logger, clock } = setup({
+      agents: [AGENT_1, AGENT_2, AGENT_3, AGENT_4],
+      config: {
+        agents: [
+          target(AGENT_1, 'sync-agent1'),
+          target(AGENT_2, 'sync-agent2'),
+          target(AGENT_3, 'sync-agent3'),
+          target(AGENT_4, 'sync-agent4'),
+        ],
+      },
+    });
+    syncAgents.generateFaults.failNext(AGENT_1, unavailable(AGENT_1, 5_000));
+    secrets.setFaults.failNext(FakeSecretStore.target(VAULT, 'sync-agent2'), unavailable(AGENT_2));
+    secrets.setFaults.failNext(
+      FakeSecretStore.target(VAULT, 'sync-agent3'),
+      new RotationError('SecretNotFound', 'terminal', '404 vault not found', { details: { statusCode: 404 } }),
+    );
+    const thrown: unknown[] = [];
+
+    // Act: the run, then every queued retry until the queue is empty (one more failure on the way)
+    const outcomes = [...(await run(deps)).outcomes];
+    secrets.setFaults.failNext(FakeSecretStore.target(VAULT, 'sync-agent2'), unavailable(AGENT_2));
+    for (let due = queue.nextDueAt(); due !== undefined; due = queue.nextDueAt()) {
+      clock.set(due);
+      for (const item of queue.takeDue(clock.now())) {
+        try {
+          outcomes.push(await processSyncAgentItem(deps, item as SyncAgentWorkItem));
+        } catch (e) {
+          thrown.push(e);
+        }
+      }
+    }
+
+    // Assess: it did exercise the paths...
+    expect(syncAgents.generatedKeys.length).toBeGreaterThanOrEqual(5);
+    expect(outcomes.map((o) => o.kind)).toEqual(
+      expect.arrayContaining(['rotated', 'deferred', 'failed']),
+    );
+    expect(failures.deadLetters.length).toBeGreaterThan(0);
+    expect(queue.scheduled.length).toBeGreaterThan(0);
+    expect(secrets.latest(VAULT, 'sync-agent2')?.value).toBe(syncAgents.currentKey(AGENT_2));
+    // ...and nothing it produced holds a key
+    const everything = [
+      logger.text(),
+      safeStringify(queue.messages()),
+      queue.messages().map((m) => JSON.stringify(m.body)).join('\n'),
+      safeStringify(failures.deadLetters),
+      safeStringify(outcomes),
+      safeStringify(thrown),
+      String(outcomes.map((o) => Object.values(o).join(' '))),
+    ].join('\n');
+    for (const key of syncAgents.generatedKeys) expect(everything).not.toContain(key);
+  });
+
+  it('queue messages of a sync-agent item hold identifiers only', () => {
+    const item: SyncAgentWorkItem = {
+      kind: 'syncAgentKey',
+      target: AGENT_1,
+      vaultUrl: VAULT,
+      secretName: 'sync-agent1',
+      rotationId: 'run-1',
+      attempt: 2,
+      firstSeen: '2026-03-01T03:00:00.000Z',
+      correlationId: 'run-1',
+    };
+
+    expect(Object.keys(toQueueMessage(item).body).sort()).toEqual(
+      ['attempt', 'correlationId', 'firstSeen', 'kind', 'rotationId', 'secretName', 'target', 'vaultUrl'],
+    );
+  });
+});
