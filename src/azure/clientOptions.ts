@@ -2,7 +2,7 @@
  * Pipeline options shared by every Azure client of the app: few, short SDK retries, and no in-process wait
  * longer than `maxInlineWaitMs` (see longWaitPolicy). Long waits belong to the backoff queue.
  */
-import type { AdditionalPolicyConfig } from '@azure/core-rest-pipeline';
+import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { longWaitPolicy } from './longWaitPolicy.js';
 
 /** SDK retries stay short: they must fit well inside the function's time limit. */
@@ -13,7 +13,7 @@ export const MAX_INLINE_WAIT_MS = 5_000;
 
 export interface ShortRetryOptions {
   retryOptions: { maxRetries: number; retryDelayInMs: number; maxRetryDelayInMs: number };
-  additionalPolicies: AdditionalPolicyConfig[];
+  additionalPolicies: { policy: PipelinePolicy; position: 'perCall' | 'perRetry' }[];
 }
 
 export function shortRetryOptions(maxInlineWaitMs: number = MAX_INLINE_WAIT_MS): ShortRetryOptions {
