@@ -106,7 +106,7 @@ export class ArmSqlRoutes {
     if (c === 'keys' && action === undefined) {
       if (childName === undefined) {
         if (method !== 'GET') return undefined;
-        return route('arm.serverKeys.list', sub, withServer((s) => this.page(req, [...s.keys.values()], (k) => this.keyBody(s, k))));
+        return route('arm.serverKeys.list', sub, withServer((s) => this.page(req, keysServiceManagedLast(s), (k) => this.keyBody(s, k))));
       }
       if (method === 'GET') {
         return route('arm.serverKeys.get', sub, withServer((s) => {
@@ -378,6 +378,12 @@ export function generateSyncAgentKey(agent: SyncAgentState): string {
   agent.currentKey = key;
   agent.keyGeneration += 1;
   return key;
+}
+
+/** Key Vault keys first, then ServiceManaged, as the service lists them (see the azure-cli recording). */
+function keysServiceManagedLast(s: ServerState): ServerKeyState[] {
+  const keys = [...s.keys.values()];
+  return [...keys.filter((k) => k.serverKeyType !== 'ServiceManaged'), ...keys.filter((k) => k.serverKeyType === 'ServiceManaged')];
 }
 
 function displayLocation(location: string): string {

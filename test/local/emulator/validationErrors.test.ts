@@ -14,7 +14,7 @@ import {
 } from '../../support/emulator.js';
 
 /** Runs an SDK call that must fail, and returns what the SDK surfaced. */
-async function failure(p: Promise<unknown>): Promise<{ statusCode?: number; code?: string }> {
+async function failure(p: Promise<unknown>): Promise<{ statusCode: number | undefined; code: string | undefined }> {
   try {
     await p;
   } catch (e) {
@@ -28,7 +28,7 @@ describe('Emulator: Azure SQL validation errors through the SDK', () => {
   let emulator: RunningEmulator;
   let sql: SqlManagementClient;
   const putKey = (server: string, name: string, props: Record<string, unknown>) =>
-    sql.serverKeys.beginCreateOrUpdateAndWait(RG, server, name, props as never, { updateIntervalInMs: 1 });
+    sql.serverKeys.beginCreateOrUpdateAndWait(RG, server, name, props, { updateIntervalInMs: 1 });
   const badKey = (key: string) => ({ name: `${TEST_TDE_VAULT}_${key}_${BAD_KEY_VERSION}`, uri: `${TEST_TDE_VAULT_URL}/keys/${key}/${BAD_KEY_VERSION}` });
 
   beforeAll(async () => {
