@@ -39,6 +39,9 @@ interface Operation {
 const RX_SERVERS_SUB = /^\/subscriptions\/([^/]+)\/providers\/microsoft\.sql\/servers\/?$/i;
 const RX_RG = /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.sql\/(.*)$/i;
 
+/** Operations remembered for polling. */
+const MAX_OPERATIONS = 50_000;
+
 const DISPLAY_LOCATIONS: Record<string, string> = {
   westeurope: 'West Europe',
   northeurope: 'North Europe',
@@ -254,6 +257,11 @@ export class ArmSqlRoutes {
     const id = randomUUID();
     const startTime = new Date(this.options.clock()).toISOString();
     this.operations.set(id, { id, startTime, remainingPolls: this.options.lroInProgressPolls, result });
+    // Bounded: a long-running demo or benchmark must not grow without limit (Map keeps insertion order).
+    if (this.operations.size > MAX_OPERATIONS) {
+      const oldest = this.operations.keys().next().value;
+      if (oldest !== undefined) this.operations.delete(oldest);
+    }
     const base = `https://${req.url.host}/subscriptions/${server.subscriptionId}/resourceGroups/${server.resourceGroup}/providers/Microsoft.Sql/locations/${server.location}`;
     return json(
       202,
