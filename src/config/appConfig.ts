@@ -2,28 +2,40 @@
  * The validated, frozen configuration of the app. Produced once by loadConfig(env) (src/config/loadConfig.ts)
  * from the app settings; nothing else in the code reads process.env for product settings.
  *
- * ROTATION_CONFIG (inline JSON or a path to a JSON file) has this shape:
+ * ROTATION_CONFIG (inline JSON, recognised by a leading `{`, or a path to a JSON file) has this shape. Every
+ * section is optional; unknown properties are errors (a typo must not pass silently). loadConfig reports every
+ * problem at once with its path, e.g. `ROTATION_CONFIG.keys["https://..."].servers[1].geoPrimary`.
  * {
- *   "keys": {
- *     "https://contoso-tde.vault.azure.net/keys/tde": {            // versionless key URI
- *       "servers": [
+ *   "keys": {                                                      // default {}
+ *     "https://contoso-tde.vault.azure.net/keys/tde": {            // VERSIONLESS key URI (Key Vault or Managed HSM)
+ *       "servers": [                                               // full ARM ids of logical servers, no duplicates
  *         { "id": "/subscriptions/../providers/Microsoft.Sql/servers/sql-a", "switchProtector": true },
  *         { "id": "/subscriptions/../providers/Microsoft.Sql/servers/sql-b", "switchProtector": true,
  *           "geoPrimary": "/subscriptions/../providers/Microsoft.Sql/servers/sql-a" }   // sql-b is a geo secondary of sql-a
- *       ],
- *       "discovery": { "scopes": ["/subscriptions/.."], "switchProtector": false }
- *     }
+ *       ],                                                         // switchProtector defaults to false (only add the key)
+ *                                                                  // geoPrimary must be in the same list and not itself a secondary
+ *       "discovery": { "scopes": ["/subscriptions/.."], "switchProtector": false }   // scopes: subscription or resource group ids
+ *     }                                                            // each key needs servers, discovery or both
  *   },
  *   "syncAgents": {
- *     "vaultUrl": "https://contoso-sync.vault.azure.net",           // default vault for agent secrets
- *     "agents": [ { "id": "/subscriptions/../servers/sql-a/syncAgents/agent1", "secretName": "optional" } ],
+ *     "vaultUrl": "https://contoso-sync.vault.azure.net",           // default vault for agent secrets (Key Vault, not HSM);
+ *                                                                  // required for discovery and for agents without their own
+ *     "agents": [ { "id": "/subscriptions/../servers/sql-a/syncAgents/agent1", "vaultUrl": "optional", "secretName": "optional" } ],
+ *                                                                  // secretName defaults to syncagent-{server}-{agent};
+ *                                                                  // two agents may not share vault + secret name
  *     "discovery": { "servers": ["/subscriptions/../servers/sql-a"], "scopes": ["/subscriptions/.."] },
- *     "minIntervalHours": 24, "secretExpiryDays": 90
+ *     "minIntervalHours": 24, "secretExpiryDays": 90               // defaults: 24, no expiry
  *   },
  *   "retry": { "baseSeconds": 2, "capSeconds": 300, "maxAttempts": 10, "orderDelaySeconds": 30, "orderMaxAttempts": 40 },
- *   "fanOut": { "inlineLimit": 10, "concurrency": 8 },
- *   "notifications": { "webhookUrl": "https://..", "format": "generic" }
+ *                                                                  // positive integers, cap >= base; defaults shown (DEFAULT_RETRY_POLICY)
+ *   "fanOut": { "inlineLimit": 10, "concurrency": 8 },              // defaults shown; inlineLimit 0 = always queue
+ *   "notifications": { "webhookUrl": "https://..", "format": "generic" }   // https (http only for localhost);
+ *                                                                  // format generic | teams | slack, default generic
  * }
+ *
+ * Other settings: `ServiceBusConnection__fullyQualifiedNamespace` ({ns}.servicebus.windows.net, .chinacloudapi.cn or
+ * .usgovcloudapi.net; absent = embedded local queue; a connection string in `ServiceBusConnection` is refused:
+ * managed identity only), `ROTATION_QUEUE_NAME`, `ROTATION_FAILURE_QUEUE_NAME` (defaults below).
  */
 import type { KeyId } from '../domain/keyId.js';
 
