@@ -1,0 +1,275 @@
+/**
+ * Notifications to the people who own the keys: a completed (or refused) rotation of a key version, a work
+ * item that ended in the dead-letter queue, a sync-agent rotation run. Identifiers and outcomes only, never a
+ * secret: sync-agent notifications name the agent, the secret name and the outcome, nothing else.
+ *
+ * Delivery is best effort: a notifier that cannot deliver logs it and returns; it never fails a rotation.
+ *
+ * Wiring (functions): wrap the FailureSink with {@link NotifyingFailureSink} (every dead-letter is then
+ * notified, whichever use case produced it), and after `rotateServerKeys` call {@link notifyEventResult};
+ * after `rotateSyncAgentKeys` call {@link notifySyncAgentRun}.
+ */
+import type { KeyNewVersionCreated } from '../domain/keyVaultEvent.js';
+import { parseKeyId } from '../domain/keyId.js';
+import { summarize, type Outcome, type OutcomeKind } from '../domain/outcome.js';
+import type { WorkItem } from '../domain/workItem.js';
+import type { Clock, FailureSink, Logger } from './ports.js';
+import type { EventResult } from './rotateServerKeys.js';
+
+/** One server's outcome in a notification. */
+export interface ServerOutcomeNotice {
+  readonly server: string;
+  readonly outcome: OutcomeKind;
+  /** Error code for deferred and failed outcomes. */
+  readonly code?: string;
+  /** What happened (rotated: the detail; otherwise the reason). Identifiers only. */
+  readonly detail: string;
+}
+
+/** One sync agent's outcome in a notification: agent, secret name and outcome only. */
+export interface SyncAgentOutcomeNotice {
+  readonly agent: string;
+  readonly secretName?: string;
+  readonly outcome: OutcomeKind;
+  readonly code?: string;
+}
+
+/** What is notified. Every variant holds identifiers and outcomes only. */
+export type RotationNotification =
+  | {
+      /** A key version was rolled out (some servers may still be retrying: see `summary.deferred`). */
+      readonly kind: 'rotationCompleted';
+      /** ISO time. */
+      readonly at: string;
+      readonly vault: string;
+      readonly key: string;
+      readonly version: string;
+      /** Versioned key URI. */
+      readonly keyId: string;
+      /** Event id or CLI run id. */
+      readonly correlationId: string;
+      readonly source: 'event' | 'cli';
+      readonly servers: readonly ServerOutcomeNotice[];
+      readonly summary: Readonly<Record<OutcomeKind, number>>;
+    }
+  | {
+      /** The key version was refused before any write (disabled, wrong type or size, outside its validity). */
+      readonly kind: 'rotationRefused';
+      readonly at: string;
+      readonly vault: string;
+      readonly key: string;
+      readonly version: string;
+      readonly keyId: string;
+      readonly correlationId: string;
+      readonly source: 'event' | 'cli';
+      readonly code: string;
+      readonly reason: string;
+      readonly servers: number;
+    }
+  | {
+      /** A work item failed for good (terminal error or attempts exhausted). */
+      readonly kind: 'deadLetter';
+      readonly at: string;
+      readonly workItem: 'serverKey' | 'syncAgentKey';
+      /** Server or sync agent id. */
+      readonly target: string;
+      /** Dead-letter reason: an error code or MaxAttemptsExceeded. */
+      readonly reason: string;
+      /** Server items only: the description (sync-agent items carry the reason code alone). */
+      readonly description?: string;
+      readonly attempt: number;
+      readonly correlationId: string;
+      /** Server items: the key. */
+      readonly keyId?: string;
+      readonly vault?: string;
+      readonly key?: string;
+      readonly version?: string;
+      /** Sync-agent items: the secret name. */
+      readonly secretName?: string;
+    }
+  | {
+      /** A sync-agent rotation run ended. */
+      readonly kind: 'syncAgentRotation';
+      readonly at: string;
+      readonly correlationId: string;
+      readonly source: 'timer' | 'cli';
+      readonly agents: readonly SyncAgentOutcomeNotice[];
+      readonly summary: Readonly<Record<OutcomeKind, number>>;
+    };
+
+/** Sends notifications somewhere (a webhook). Must not reject: delivery failures are logged by the notifier. */
+export interface Notifier {
+  notify(notification: RotationNotification): Promise<void>;
+}
+
+/** A Notifier that sends nothing (no `notifications` in ROTATION_CONFIG). */
+export const NO_NOTIFIER: Notifier = { notify: () => Promise.resolve() };
+
+/**
+ * Sends and never throws: the rotation goes on whatever the notifier does (a notifier that rejects despite
+ * the contract is logged here).
+ */
+export async function notifySafely(notifier: Notifier, notification: RotationNotification, logger: Logger): Promise<void> {
+  try {
+    await notifier.notify(notification);
+  } catch (e) {
+    logger.warn('Notification not delivered', {
+      notification: notification.kind,
+      error: e instanceof Error ? e.name : 'non-error thrown',
+    });
+  }
+}
+
+/**
+ * A FailureSink that dead-letters through `inner`, then notifies. When `inner` throws, nothing is notified
+ * and the error propagates (the item was not dead-lettered; the trigger redelivers).
+ */
+export class NotifyingFailureSink implements FailureSink {
+  readonly #inner: FailureSink;
+  readonly #notifier: Notifier;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+
+  constructor(inner: FailureSink, notifier: Notifier, clock: Clock, logger: Logger) {
+    this.#inner = inner;
+    this.#notifier = notifier;
+    this.#clock = clock;
+    this.#logger = logger;
+  }
+
+  async deadLetter(item: WorkItem, reason: string, description: string): Promise<void> {
+    await this.#inner.deadLetter(item, reason, description);
+    await notifySafely(this.#notifier, deadLetterNotification(item, reason, description, this.#clock.now()), this.#logger);
+  }
+}
+
+/** The notification of a dead-lettered item. Sync-agent items: agent, secret name and reason code only. */
+export function deadLetterNotification(item: WorkItem, reason: string, description: string, at: Date): RotationNotification {
+  const common = {
+    kind: 'deadLetter' as const,
+    at: at.toISOString(),
+    target: item.target,
+    reason,
+    attempt: item.attempt,
+    correlationId: item.correlationId,
+  };
+  if (item.kind === 'syncAgentKey') return { ...common, workItem: 'syncAgentKey', secretName: item.secretName };
+  return { ...common, workItem: 'serverKey', description, keyId: item.keyId, ...keyParts(item.keyId) };
+}
+
+/**
+ * Notifies the result of one KeyNewVersionCreated event: `processed` -> rotationCompleted (with each server's
+ * outcome; deferred ones are retrying and end either rotated or as a dead-letter notification), `refused` ->
+ * rotationRefused, `ignored` -> nothing.
+ */
+export async function notifyEventResult(
+  notifier: Notifier,
+  event: KeyNewVersionCreated,
+  result: EventResult,
+  deps: { readonly clock: Clock; readonly logger: Logger },
+): Promise<void> {
+  if (result.kind === 'ignored') return;
+  const notification = keyVersionNotification({
+    keyId: event.key.id,
+    correlationId: event.eventId,
+    source: 'event',
+    at: deps.clock.now(),
+    result,
+  });
+  await notifySafely(notifier, notification, deps.logger);
+}
+
+/** Input of {@link keyVersionNotification}. */
+export interface KeyVersionResult {
+  /** Versioned key URI. */
+  readonly keyId: string;
+  readonly correlationId: string;
+  readonly source: 'event' | 'cli';
+  readonly at: Date;
+  readonly result:
+    | { readonly kind: 'processed'; readonly outcomes: readonly Outcome[] }
+    | { readonly kind: 'refused'; readonly code: string; readonly reason: string; readonly outcomes: readonly Outcome[] };
+}
+
+/** The notification of a key version rolled out (or refused). */
+export function keyVersionNotification(r: KeyVersionResult): RotationNotification {
+  const parts = keyParts(r.keyId);
+  const common = { at: r.at.toISOString(), ...parts, keyId: r.keyId, correlationId: r.correlationId, source: r.source };
+  if (r.result.kind === 'refused') {
+    return { kind: 'rotationRefused', ...common, code: r.result.code, reason: r.result.reason, servers: r.result.outcomes.length };
+  }
+  return {
+    kind: 'rotationCompleted',
+    ...common,
+    servers: r.result.outcomes.map(serverNotice),
+    summary: summarize(r.result.outcomes),
+  };
+}
+
+/**
+ * Notifies the end of a sync-agent rotation run: each agent's outcome and (when known) secret name. The
+ * outcomes' reasons are left out on purpose: only identifiers leave the process.
+ */
+export async function notifySyncAgentRun(
+  notifier: Notifier,
+  run: {
+    readonly correlationId: string;
+    readonly source: 'timer' | 'cli';
+    readonly outcomes: readonly Outcome[];
+    /** Secret name per agent id (lower-cased id), when known. */
+    readonly secretNames?: ReadonlyMap<string, string>;
+  },
+  deps: { readonly clock: Clock; readonly logger: Logger },
+): Promise<void> {
+  if (run.outcomes.length === 0) return;
+  await notifySafely(notifier, syncAgentNotification(run, deps.clock.now()), deps.logger);
+}
+
+/** The notification of a sync-agent rotation run (see {@link notifySyncAgentRun}). */
+export function syncAgentNotification(
+  run: {
+    readonly correlationId: string;
+    readonly source: 'timer' | 'cli';
+    readonly outcomes: readonly Outcome[];
+    readonly secretNames?: ReadonlyMap<string, string>;
+  },
+  at: Date,
+): RotationNotification {
+  return {
+    kind: 'syncAgentRotation',
+    at: at.toISOString(),
+    correlationId: run.correlationId,
+    source: run.source,
+    agents: run.outcomes.map((o) => {
+      const secretName = run.secretNames?.get(o.target.toLowerCase());
+      return {
+        agent: o.target,
+        ...(secretName === undefined ? {} : { secretName }),
+        outcome: o.kind,
+        ...(o.kind === 'deferred' || o.kind === 'failed' ? { code: o.code } : {}),
+      };
+    }),
+    summary: summarize(run.outcomes),
+  };
+}
+
+function serverNotice(o: Outcome): ServerOutcomeNotice {
+  switch (o.kind) {
+    case 'rotated':
+      return { server: o.target, outcome: o.kind, detail: o.detail };
+    case 'skipped':
+      return { server: o.target, outcome: o.kind, detail: o.reason };
+    case 'deferred':
+    case 'failed':
+      return { server: o.target, outcome: o.kind, code: o.code, detail: o.reason };
+  }
+}
+
+function keyParts(keyId: string): { vault: string; key: string; version: string } {
+  try {
+    const k = parseKeyId(keyId);
+    return { vault: k.vaultName, key: k.name, version: k.version ?? '' };
+  } catch {
+    return { vault: '', key: keyId, version: '' };
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * `plan [--key URI] [--version V]`: the dry run. Reads only.
+ *
+ * JSON (`--json`): `{ "command": "plan", "keys": KeyPlan[] }` (see src/app/planRotation.ts). Exit 0, or 1 when
+ * something could not be read (a server's protector, the key).
+ */
+import { planRotation, type KeyPlan, type PlannedAction, type ProtectorSummary } from '../../app/planRotation.js';
+import { EXIT } from '../cliError.js';
+import type { CliContext } from '../cliContext.js';
+import { renderTable, shortServerName } from '../table.js';
+import { selectKeys } from './selectKeys.js';
+
+export async function planCommand(ctx: CliContext, opts: { key?: string; version?: string }): Promise<number> {
+  const s = ctx.services();
+  const deps = { keys: s.keys, sql: s.sql, servers: s.servers, logger: ctx.logger, config: s.config, clock: s.clock };
+  const plans: KeyPlan[] = [];
+  for (const sel of selectKeys(s.config, opts)) {
+    plans.push(await planRotation(deps, sel.version === undefined ? { target: sel.target } : { target: sel.target, version: sel.version }));
+  }
+  if (ctx.flags.json) ctx.json({ command: 'plan', keys: plans });
+  else ctx.out(plans.map(renderPlan).join('\n') || 'No key is configured in ROTATION_CONFIG.\n');
+  return plans.some((p) => p.servers.some((x) => x.error !== undefined)) ? EXIT.error : EXIT.ok;
+}
+
+function renderPlan(p: KeyPlan): string {
+  const lines = [
+    `Key ${p.key}`,
+    `Version ${p.version} (${p.versionSource === 'newestEnabled' ? 'newest enabled' : 'given'}), server key name ${p.serverKeyName}`,
+  ];
+  if (p.refusal) lines.push(`REFUSED (${p.refusal.code}): ${p.refusal.message}. Nothing would be written.`);
+  if (p.servers.length === 0) return `${lines.join('\n')}\nNo server is configured or discovered for this key.\n`;
+  const servers = renderTable(
+    ['SERVER', 'SOURCE', 'ROLE', 'PROTECTOR', 'AUTO-ROTATION', 'SWITCH', 'HAS KEY'],
+    p.servers.map((x) => [
+      shortServerName(x.server),
+      x.source,
+      x.role,
+      x.error ? `error: ${x.error.code}` : protectorText(x.protector),
+      x.protector ? yesNo(x.protector.autoRotationEnabled) : '?',
+      yesNo(x.switchProtector),
+      x.hasKey === undefined ? '?' : yesNo(x.hasKey),
+    ]),
+  );
+  const steps = renderTable(
+    ['STEP', 'SERVER', 'ACTION', 'DETAIL'],
+    p.servers.flatMap((x) => [
+      ...x.actions.map((a) => [String(a.step), shortServerName(x.server), actionText(a), a.detail]),
+      ...(x.error ? [['-', shortServerName(x.server), 'error', `${x.error.code}: ${x.error.message}`]] : []),
+    ]),
+    120,
+  );
+  return `${lines.join('\n')}\n\n${servers}\nActions, in order:\n${steps}`;
+}
+
+/** `key/version` of a protector (`service-managed` otherwise). */
+export function protectorText(p: ProtectorSummary | undefined): string {
+  if (!p) return '?';
+  if (p.serverKeyType !== 'AzureKeyVault') return 'service-managed';
+  if (p.key === undefined) return p.serverKeyName;
+  const name = p.key.slice(p.key.lastIndexOf('/') + 1);
+  return `${name}/${p.version ?? '(versionless)'}`;
+}
+
+function actionText(a: PlannedAction): string {
+  switch (a.action) {
+    case 'addKey':
+      return 'add key';
+    case 'keyPresent':
+      return 'key present';
+    case 'switchProtector':
+      return 'switch protector';
+    case 'skip':
+      return 'skip';
+  }
+}
+
+export function yesNo(b: boolean): string {
+  return b ? 'yes' : 'no';
+}

@@ -1,0 +1,131 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { RunningEmulator } from '../../src/local/emulator/index.js';
+import { startTestEmulator, TDE_KEY_V1, TDE_KEY_V2, TDE_KEY_V2_NAME, TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID } from '../support/emulator.js';
+import { cli, PLAIN, PRIMARY, SECONDARY, TDE_KEY, testRotationConfig } from './cliHarness.js';
+
+const WRITES = new Set(['PUT', 'POST', 'PATCH', 'DELETE']);
+
+describe('CLI: plan', () => {
+  let emulator: RunningEmulator;
+  beforeEach(async () => {
+    emulator = await startTestEmulator();
+  });
+  afterEach(async () => {
+    await emulator.stop();
+  });
+
+  it('plans the newest enabled version: geo secondary first, primary after it, discovered server only gets the key', async () => {
+    const run = await cli(['plan', '--json']);
+
+    expect(run.code).toBe(0);
+    const [plan] = run.json().keys;
+    expect(plan).toMatchObject({ key: TDE_KEY, version: TDE_KEY_V2, serverKeyName: TDE_KEY_V2_NAME, versionSource: 'newestEnabled' });
+    expect(plan.servers.map((s: any) => [s.server, s.source, s.role])).toEqual([
+      [SECONDARY, 'config', 'geoSecondary'],
+      [PRIMARY, 'config', 'geoPrimary'],
+      [PLAIN, 'discovery', 'standalone'],
+    ]);
+    expect(plan.servers[1].protector).toMatchObject({ version: TDE_KEY_V1, autoRotationEnabled: false, serverKeyType: 'AzureKeyVault' });
+    const steps = plan.servers.flatMap((s: any) => s.actions.map((a: any) => `${a.step} ${s.server.split('/').pop()} ${a.action}`));
+    expect(steps).toEqual([
+      '1 sql-secondary addKey',
+      '2 sql-secondary switchProtector',
+      '3 sql-primary addKey',
+      '4 sql-primary switchProtector',
+      '5 sql-plain addKey',
+      '6 sql-plain skip',
+    ]);
+  });
+
+  it('makes no write: the emulator sees only reads', async () => {
+    emulator.stats.reset();
+
+    const run = await cli(['plan']);
+
+    expect(run.code).toBe(0);
+    expect(emulator.stats.requests).toBeGreaterThan(0);
+    expect(emulator.stats.log.filter((e) => WRITES.has(e.method)).map((e) => `${e.method} ${e.route}`)).toEqual([]);
+    expect(emulator.stats.writes).toBe(0);
+  });
+
+  it('says the protector is left to Azure when auto-rotation is on', async () => {
+    const primary = emulator.state.server(TEST_SUBSCRIPTION_ID, TEST_RESOURCE_GROUP, 'sql-primary');
+    if (primary) primary.protector.autoRotationEnabled = true;
+
+    const plan = (await cli(['plan', '--json'])).json().keys[0];
+
+    const p = plan.servers.find((s: any) => s.server === PRIMARY);
+    expect(p.protector.autoRotationEnabled).toBe(true);
+    expect(p.actions.map((a: any) => a.action)).toEqual(['addKey', 'skip']);
+    expect(p.actions[1].detail).toMatch(/auto-rotation/);
+  });
+
+  it('plans a given older version as a skip: never backwards', async () => {
+    await cli(['rotate', '--key', TDE_KEY]);
+
+    const plan = (await cli(['plan', '--key', TDE_KEY, '--version', TDE_KEY_V1, '--json'])).json().keys[0];
+
+    expect(plan.versionSource).toBe('given');
+    const p = plan.servers.find((s: any) => s.server === PRIMARY);
+    expect(p.actions.map((a: any) => a.action)).toEqual(['keyPresent', 'skip']);
+    expect(p.actions[1].detail).toMatch(/keeps version 2{32}, which is newer/);
+  });
+
+  it('shows a refused version and plans nothing for it', async () => {
+    const v3 = (await emulator.rotateKey('test-tde', 'tde-key', { keySize: 1024 })).split('/').pop() ?? '';
+
+    const run = await cli(['plan', '--json']);
+
+    const plan = run.json().keys[0];
+    expect(plan.version).toBe(v3);
+    expect(plan.refusal.code).toBe('AzureKeyVaultRsaKeyNotSupported');
+    expect(plan.servers.every((s: any) => s.actions.length === 1 && s.actions[0].action === 'skip')).toBe(true);
+  });
+
+  it('prints human tables by default', async () => {
+    const run = await cli(['plan']);
+
+    expect(run.stdout).toContain(`Key ${TDE_KEY}`);
+    expect(run.stdout).toContain('newest enabled');
+    expect(run.stdout).toMatch(/SERVER\s+SOURCE\s+ROLE\s+PROTECTOR/);
+    expect(run.stdout).toMatch(/1\s+rg-test\/sql-secondary\s+add key/);
+    expect(run.stdout).toMatch(/4\s+rg-test\/sql-primary\s+switch protector/);
+  });
+
+  it('rejects a key that is not configured, naming the configured ones', async () => {
+    const run = await cli(['plan', '--key', 'https://test-tde.vault.azure.net/keys/other-key']);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('error: key https://test-tde.vault.azure.net/keys/other-key is not in ROTATION_CONFIG');
+    expect(run.stderr).toContain(TDE_KEY);
+    expect(run.stdout).toBe('');
+  });
+
+  it('rejects a malformed version and an unknown option', async () => {
+    const bad = await cli(['plan', '--key', TDE_KEY, '--version', 'nope']);
+    const unknown = await cli(['plan', '--frobnicate']);
+
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--version nope is not a key version');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/unknown option '--frobnicate'/);
+  });
+
+  it('reports an invalid ROTATION_CONFIG as one error listing the problems', async () => {
+    const run = await cli(['plan'], { config: { keys: { 'http://nope/keys/x': { servers: 'no' } } } });
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error: ROTATION_CONFIG: Invalid configuration/);
+  });
+
+  it('maps an unreachable Key Vault to one line, exit 1, no stack trace', async () => {
+    emulator.faults.inject({ kind: 'connectionReset', url: /test-tde\.vault\.azure\.net/ });
+
+    const run = await cli(['plan'], { config: testRotationConfig() });
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error: cannot reach Azure \(vault test-tde, tde-key\)/);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+});
