@@ -75,5 +75,6 @@ function withoutBody(e: unknown, details: { agent: string; server: string }): Ro
     );
   }
   const err = toRotationError(e, details);
-  return new RotationError(err.code, err.errorClass, err.message, { details: err.details });
+  // A RotationError raised inside the pipeline (e.g. a long Retry-After) comes without our identifiers.
+  return new RotationError(err.code, err.errorClass, err.message, { details: { ...details, ...err.details } });
 }

@@ -74,7 +74,7 @@ export class KeyVaultSecretStore implements SecretStore {
         ...(options.expiresOn === undefined ? {} : { expiresOn: options.expiresOn }),
       });
     } catch (e) {
-      throw scrubbed(toRotationError(e, detailsOf(vaultUrl, name)), revealed);
+      throw scrubbed(toRotationError(e, detailsOf(vaultUrl, name)), detailsOf(vaultUrl, name), revealed);
     }
   }
 
@@ -92,7 +92,7 @@ export class KeyVaultSecretStore implements SecretStore {
     } catch (e) {
       const err = toRotationError(e, detailsOf(vaultUrl, name));
       if (err.details.statusCode === 404) return undefined;
-      throw scrubbed(err);
+      throw scrubbed(err, detailsOf(vaultUrl, name));
     }
   }
 
@@ -117,8 +117,11 @@ function detailsOf(vaultUrl: string, name: string): ErrorDetails {
   return { vault, key: name };
 }
 
-/** The same error without its cause (which may hold the request body), the value masked in the message. */
-function scrubbed(err: RotationError, value?: string): RotationError {
+/**
+ * The same error without its cause (which may hold the request body), the value masked in the message, and our
+ * identifiers added (a RotationError raised inside the pipeline, e.g. for a long Retry-After, has none).
+ */
+function scrubbed(err: RotationError, details: ErrorDetails, value?: string): RotationError {
   const message = value === undefined || value.length === 0 ? err.message : err.message.split(value).join('[redacted]');
-  return new RotationError(err.code, err.errorClass, message, { details: err.details });
+  return new RotationError(err.code, err.errorClass, message, { details: { ...details, ...err.details } });
 }

@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DefaultAzureCredential } from '@azure/identity';
+import { shortRetryOptions } from '../../src/azure/clientOptions.js';
 import { KeyVaultSecretStore } from '../../src/azure/keyVaultSecretStore.js';
 import { isRotationError, type RotationError } from '../../src/domain/errors.js';
 import { Secret } from '../../src/domain/secret.js';
@@ -90,6 +91,20 @@ describe('Class: KeyVaultSecretStore (against the emulator)', () => {
     const everything = [err.message, err.stack ?? '', safeStringify(err), inspect(err, { depth: 20, showHidden: true })].join('\n');
     expect(everything).not.toContain(VALUE);
     expect(emulator.state.currentSecretValue(TEST_SYNC_VAULT, 'agent-unavailable')).toBeUndefined();
+  });
+
+  it('hands a long Retry-After to the backoff queue at once, naming the vault and the secret', async () => {
+    // As the composition root builds it: no in-process wait longer than a few seconds.
+    const production = new KeyVaultSecretStore(new DefaultAzureCredential(), { additionalPolicies: shortRetryOptions().additionalPolicies });
+    emulator.faults.inject({ kind: 'serviceUnavailable', route: 'kv.secrets.set', times: 1, retryAfterSeconds: 60 });
+
+    const err = await rejection(
+      production.setSecret(TEST_SYNC_VAULT_URL, 'agent-long-wait', new Secret(VALUE), { contentType: 'text/plain', tags: {} }),
+    );
+
+    expect(err.errorClass).toBe('retriable');
+    expect(err.details).toMatchObject({ vault: TEST_SYNC_VAULT, key: 'agent-long-wait', retryAfterMs: 60_000 });
+    expect(`${err.message}${err.stack ?? ''}${inspect(err, { depth: 20 })}`).not.toContain(VALUE);
   });
 
   it('reports a network failure on setSecret as retriable', async () => {
