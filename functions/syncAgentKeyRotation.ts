@@ -20,11 +20,14 @@ export async function syncAgentKeyRotationHandler(timer: Timer, context: Invocat
     now: services.clock.now(),
   });
   for (const o of outcomes) {
-    if (o.kind === 'failed') logger.error(`Sync agent ${o.target} FAILED (${o.code}): ${o.reason}`, { agent: o.target, code: o.code, rotationId });
+    if (o.kind === 'failed') {
+      logger.error(`Sync agent ${o.target} FAILED (${o.code}): ${o.reason}`, { agent: o.target, code: o.code, rotationId });
+    }
   }
   logger.info(`Sync agent key rotation done: ${outcomes.length} agent(s)`, {
     rotationId,
-    pastDue: timer.isPastDue,
+    // Runs through the admin endpoint may come without timer information.
+    pastDue: (timer as Partial<Timer> | undefined)?.isPastDue === true,
     ...summarize(outcomes),
   });
 }

@@ -114,7 +114,8 @@ export async function processSyncAgentItem(deps: SyncAgentDeps, item: SyncAgentW
     return retryOrDeadLetter(deps, item, asRotationError(e, agent));
   }
   if (updatedOn !== undefined) {
-    const ageMs = now.getTime() - updatedOn.getTime();
+    // A clock skew between Key Vault and this host must not read as a negative age.
+    const ageMs = Math.max(0, now.getTime() - updatedOn.getTime());
     if (ageMs < deps.config.syncAgents.minIntervalMs) {
       const reason =
         `secret ${item.secretName} is ${hours(ageMs)} old, younger than the minimum interval of ` +
