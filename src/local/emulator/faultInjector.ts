@@ -21,6 +21,37 @@ export type FaultKind =
   /** No error, only `latencyMs` of delay. */
   | 'latency';
 
+/** Every route name the emulator reports (in stats) and faults can target. */
+export const ROUTE_NAMES = [
+  'identity.token',
+  'arm.servers.list',
+  'arm.servers.listByResourceGroup',
+  'arm.servers.get',
+  'arm.serverKeys.list',
+  'arm.serverKeys.get',
+  'arm.serverKeys.createOrUpdate',
+  'arm.serverKeys.delete',
+  'arm.encryptionProtectors.list',
+  'arm.encryptionProtectors.get',
+  'arm.encryptionProtectors.createOrUpdate',
+  'arm.syncAgents.listByServer',
+  'arm.syncAgents.get',
+  'arm.syncAgents.generateKey',
+  'arm.operations.status',
+  'arm.operations.result',
+  'arm.unknown',
+  'kv.keys.get',
+  'kv.keys.listVersions',
+  'kv.keys.create',
+  'kv.keys.rotate',
+  'kv.keys.update',
+  'kv.secrets.set',
+  'kv.secrets.get',
+  'kv.secrets.listVersions',
+  'kv.unknown',
+  'unknown',
+] as const;
+
 /** Which requests a fault hits, and how. */
 export interface FaultSpec {
   readonly kind: FaultKind;

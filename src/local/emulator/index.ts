@@ -7,7 +7,7 @@ export { startEmulator, type EmulatorOptions, type RotateKeyOptions, type Runnin
 export { EmulatorState } from './emulatorState.js';
 export type { KeyVersionState, ProtectorState, SecretVersionState, ServerKeyState, ServerState, SyncAgentState, VaultState } from './emulatorState.js';
 export { EmulatorStats, type RequestLogEntry, type RouteStats } from './emulatorStats.js';
-export type { FaultKind, FaultSpec } from './faultInjector.js';
+export { ROUTE_NAMES, type FaultKind, type FaultSpec } from './faultInjector.js';
 export type { EventWebhook } from './keyEventPublisher.js';
 export { AZURE_WRITE_BUCKET, WriteBucket, type WriteBucketOptions } from './writeBucket.js';
 export { EmulatorRouter, ARM_HOSTS, VAULT_SUFFIXES, IDENTITY_PATH } from './emulatorRouter.js';
@@ -15,3 +15,4 @@ export type { EmulatorRequest, EmulatorResponse } from './emulatorHttp.js';
 export { mintToken, checkBearer } from './emulatorTokens.js';
 export { ensureLocalCa, type LocalCa } from './localCertificateAuthority.js';
 export { loadEstate, parseEstate, EstateError, type Estate } from '../estate/estate.js';
+export { demoEstate } from '../estate/demoEstate.js';
