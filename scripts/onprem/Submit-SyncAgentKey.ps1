@@ -88,8 +88,9 @@ param(
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 
-$KeyVaultResource = 'https://vault.azure.net'
 $KeyVaultApiVersion = '7.4'
+# Token audience: https://vault.azure.net, or the sovereign cloud's (vault.azure.cn, vault.usgovcloudapi.net).
+$KeyVaultResource = $null
 
 function Get-VaultUrl([string]$Name) {
     if ($Name -match '^https://') { return $Name.TrimEnd('/') }
@@ -150,9 +151,10 @@ function Read-Secret([string]$VaultUrl, [string]$Name, [string]$Token) {
         throw 'No managed identity endpoint answered and Az.KeyVault is not installed.'
     }
     $vault = ([uri]$VaultUrl).Host.Split('.')[0]
+    # One read: value, version and tags of the same version.
     $s = Get-AzKeyVaultSecret -VaultName $vault -Name $Name
     if ($null -eq $s) { throw "Secret $Name not found in $vault." }
-    $plain = Get-AzKeyVaultSecret -VaultName $vault -Name $Name -AsPlainText
+    $plain = [System.Net.NetworkCredential]::new('', $s.SecretValue).Password
     $tags = @{}
     if ($s.Tags) { foreach ($k in $s.Tags.Keys) { $tags[$k] = [string]$s.Tags[$k] } }
     return @{ Value = [string]$plain; Version = [string]$s.Version; Tags = $tags }
@@ -195,6 +197,7 @@ function Invoke-AgentCommand([string]$Key, [string]$User, [string]$Password) {
 try {
     if (-not (Test-Path -LiteralPath $AgentCommandPath)) { throw "SqlDataSyncAgentCommand.exe not found at $AgentCommandPath (use -AgentCommandPath)." }
     $vaultUrl = Get-VaultUrl $VaultName
+    $KeyVaultResource = 'https://' + (([uri]$vaultUrl).Host -replace '^[^.]+\.', '')
     $token = Get-AccessToken
 
     $secret = Read-Secret $vaultUrl $SecretName $token
