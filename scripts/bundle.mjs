@@ -4,17 +4,19 @@
  *
  * Layout of the output folder:
  *   index.js                 the entry (package.json `main`): registers every function with a handler that
- *                            require()s that function's bundle on its first invocation. Loading it costs
- *                            @azure/functions and the trigger settings only, no Azure SDK.
- *   functions/<name>.js      one self-contained bundle per functions/<name>.ts: only the SDKs its own import graph
- *                            reaches. Bundles share no runtime state (each has its own composition root).
+ *                            require()s functions.js on the first invocation. Loading it costs @azure/functions
+ *                            and the trigger settings only, no Azure SDK: the worker starts, indexes the
+ *                            functions and answers its first request without parsing any SDK.
+ *   functions.js             every functions/*.ts and what they import, in one bundle (one composition root, one
+ *                            credential; the SDKs parsed once). Loaded on the first invocation of any trigger.
  *   host.json, package.json  (no dependencies: nothing is installed on the server)
  * Source maps are written to <out>.sourcemaps/ (same relative paths), outside the deployment package.
  *
- * The function files call `register(def)` at load time; inside the function bundles that call is replaced by a no-op
+ * The function files call `register(def)` at load time; inside functions.js that call is replaced by a no-op
  * (the entry registers them), so a lazily loaded bundle never registers twice.
  *
- * Usage: node scripts/bundle.mjs [--out <dir>] [--functions <dir>] [--quiet]
+ * Usage: node scripts/bundle.mjs [--out <dir>] [--functions <dir>] [--quiet] [--json]
+ * (--json prints the result object on stdout instead of the summary.)
  * Exit code 1 on a build error, on a function file without an exported FunctionDefinition, or when the bundle pulls in
  * src/local (the emulator and the local host must never ship).
  */
@@ -27,12 +29,13 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 function parseArgs(argv) {
-  const args = { out: join(root, 'dist-bundle'), functions: join(root, 'functions'), quiet: false };
+  const args = { out: join(root, 'dist-bundle'), functions: join(root, 'functions'), quiet: false, json: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--out') args.out = resolve(argv[++i]);
     else if (a === '--functions') args.functions = resolve(argv[++i]);
     else if (a === '--quiet') args.quiet = true;
+    else if (a === '--json') args.json = true;
     else throw new Error(`unknown argument ${a}`);
   }
   return args;
@@ -108,15 +111,15 @@ function packagesIn(metafile) {
 }
 
 /**
- * Loads a built function bundle in a child process (outside the worker, so nothing registers) and returns the
- * FunctionDefinition-shaped exports: [{ exportName, name, trigger }].
+ * Loads the built functions bundle in a child process (outside the worker, so nothing registers) and returns, per
+ * function module, its FunctionDefinition-shaped exports: [[{ exportName, name, trigger }], ...].
  */
 function readDefinitions(bundlePath) {
   const probe = `
-    const m = require(${JSON.stringify(bundlePath)});
-    const defs = Object.entries(m)
+    const { modules } = require(${JSON.stringify(bundlePath)});
+    const defs = modules.map((m) => Object.entries(m)
       .filter(([, v]) => v && typeof v === 'object' && typeof v.name === 'string' && v.trigger && typeof v.handler === 'function')
-      .map(([exportName, v]) => ({ exportName, name: v.name, trigger: v.trigger }));
+      .map(([exportName, v]) => ({ exportName, name: v.name, trigger: v.trigger })));
     process.stdout.write(JSON.stringify(defs));
   `;
   const env = { ...process.env };
@@ -145,7 +148,7 @@ function dirSize(dir) {
 }
 
 /**
- * Builds the bundle. Returns { outDir, definitions, files, bytes, packages }.
+ * Builds the bundle. Returns { outDir, definitions, files, bytes, packages, inputs }.
  * @param {{ out: string, functions: string, quiet?: boolean }} options
  */
 export async function bundle(options) {
@@ -154,31 +157,44 @@ export async function bundle(options) {
   const functionDefinitionPath = join(root, 'src', 'host', 'functionDefinition.ts');
 
   rmSync(out, { recursive: true, force: true });
-  mkdirSync(join(out, 'functions'), { recursive: true });
+  mkdirSync(out, { recursive: true });
 
   const entries = functionFiles(functionsDir);
   if (entries.length === 0) throw new Error(`no function files in ${functionsDir}`);
 
   const definitions = [];
   const packages = {};
-  for (const entry of entries) {
-    const base = relative(functionsDir, entry).replace(/\.ts$/, '');
-    const outfile = join(out, 'functions', `${base}.js`);
-    const result = await build({
-      ...common,
-      entryPoints: [entry],
-      outfile,
-      plugins: [noRegisterPlugin(functionDefinitionPath)],
-    });
-    const local = localSources(result.metafile);
-    if (local.length > 0) throw new Error(`${base} bundles src/local code: ${local.join(', ')}`);
-    packages[base] = packagesIn(result.metafile);
-    const defs = readDefinitions(outfile);
-    if (defs.length !== 1) {
-      throw new Error(`${base}.ts must export exactly one FunctionDefinition, found ${defs.length}`);
+  /** Repository files (outside node_modules) compiled into any bundle. */
+  const inputs = new Set();
+  const collectInputs = (metafile) => {
+    for (const input of Object.keys(metafile.inputs)) {
+      const path = input.replace(/^[a-z-]+:/, '');
+      if (!path.includes('node_modules')) inputs.add(relative(root, resolve(root, path)).split(sep).join('/'));
     }
-    definitions.push({ ...defs[0], file: `./functions/${base}.js` });
-  }
+  };
+
+  // One bundle of every function module, loaded on the first invocation of any trigger: the functions share one
+  // composition root (one credential, one set of clients per process), and the SDKs are parsed once.
+  const functionsFile = join(out, 'functions.js');
+  const functionsSource = [
+    ...entries.map((entry, i) => `import * as m${i} from ${JSON.stringify(entry)};`),
+    `export const modules = [${entries.map((_e, i) => `m${i}`).join(', ')}];`,
+  ].join('\n');
+  const result = await build({
+    ...common,
+    stdin: { contents: functionsSource, resolveDir: functionsDir, sourcefile: 'functions-entry.ts', loader: 'ts' },
+    outfile: functionsFile,
+    plugins: [noRegisterPlugin(functionDefinitionPath)],
+  });
+  const local = localSources(result.metafile);
+  if (local.length > 0) throw new Error(`the functions bundle contains src/local code: ${local.join(', ')}`);
+  packages['functions'] = packagesIn(result.metafile);
+  collectInputs(result.metafile);
+  readDefinitions(functionsFile).forEach((defs, i) => {
+    const base = relative(functionsDir, entries[i]).replace(/\.ts$/, '');
+    if (defs.length !== 1) throw new Error(`${base}.ts must export exactly one FunctionDefinition, found ${defs.length}`);
+    definitions.push({ ...defs[0], module: i });
+  });
 
   // The entry: register each definition with a handler that loads its bundle on first use.
   const entrySource = [
@@ -187,7 +203,7 @@ export async function bundle(options) {
     ...definitions.map(
       (d) =>
         `  { name: ${JSON.stringify(d.name)}, trigger: ${JSON.stringify(d.trigger)}, ` +
-        `load: () => require(${JSON.stringify(d.file)})[${JSON.stringify(d.exportName)}] },`,
+        `load: () => require('./functions.js').modules[${d.module}][${JSON.stringify(d.exportName)}] },`,
     ),
     '];',
     'for (const d of definitions) {',
@@ -196,18 +212,19 @@ export async function bundle(options) {
     '}',
     '/** Names and triggers of the registered functions (for tests and diagnostics). */',
     'export const functionDefinitions = definitions.map(({ name, trigger }) => ({ name, trigger }));',
-    '/** Loads every function bundle now (what a warm instance that ran every trigger holds). */',
+    '/** Loads the functions bundle now (what an instance holds after its first invocation). */',
     'export function loadAll() { return definitions.map((d) => d.load()); }',
   ].join('\n');
   const entryResult = await build({
     ...common,
     stdin: { contents: entrySource, resolveDir: root, sourcefile: 'bundle-entry.ts', loader: 'ts' },
     outfile: join(out, 'index.js'),
-    external: [...EXTERNAL, './functions/*'],
+    external: [...EXTERNAL, './functions.js'],
   });
   const localInEntry = localSources(entryResult.metafile);
   if (localInEntry.length > 0) throw new Error(`entry bundles src/local code: ${localInEntry.join(', ')}`);
   packages['index'] = packagesIn(entryResult.metafile);
+  collectInputs(entryResult.metafile);
 
   moveSourceMaps(out, `${out}.sourcemaps`);
   copyFileSync(join(root, 'host.json'), join(out, 'host.json'));
@@ -241,12 +258,17 @@ export async function bundle(options) {
       .map(([p, b]) => `${p} ${(b / 1024).toFixed(0)}K`);
     log(`  ${name}: ${top.join(', ') || 'no package'}`);
   }
-  return { outDir: out, definitions, files, bytes, packages };
+  return { outDir: out, definitions, files, bytes, packages, inputs: [...inputs].sort() };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  bundle(parseArgs(process.argv.slice(2))).catch((err) => {
-    console.error(`bundle failed: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  });
+  const args = parseArgs(process.argv.slice(2));
+  bundle({ ...args, quiet: args.quiet || args.json })
+    .then((result) => {
+      if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    })
+    .catch((err) => {
+      console.error(`bundle failed: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    });
 }

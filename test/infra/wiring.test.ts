@@ -123,12 +123,12 @@ describe('Role assignments', () => {
   it.each(Object.entries(expected))('%s uses its role, its scope and a guid() name', async (key, { role, scope }) => {
     const [file, symbol] = key.split('#') as [string, string];
     const text = await resourceText(file, symbol);
-    expect(text).toMatch(/\n  name: guid\(/);
+    expect(text).toMatch(/\n {2}name: guid\(/);
     expect(text).toContain('principalId: ');
     expect(text).toContain("principalType: 'ServicePrincipal'");
     const roleExpr = /roleDefinitionId: (.+)\n/.exec(text)?.[1];
     expect(roleExpr).toContain(role);
-    if (scope === '') expect(text).not.toMatch(/\n  scope: /);
+    if (scope === '') expect(text).not.toMatch(/\n {2}scope: /);
     else expect(text).toContain(`\n  scope: ${scope}\n`);
     // The guid() seeds include the scope, the principal and the role, so a changed role gets a new assignment.
     const seeds = /name: guid\((.+)\)\n/.exec(text)?.[1] ?? '';
@@ -210,7 +210,7 @@ describe('Custom roles', () => {
   it('lets the TDE key reader role read keys and nothing else', () => {
     const text = readRepoFile('infra/modules/rbac/vaultKeyReaderRole.bicep');
     expect(quotedList(text, 'dataActions:')).toEqual(['Microsoft.KeyVault/vaults/keys/read']);
-    expect(text).toMatch(/\n        actions: \[\]/);
+    expect(text).toMatch(/\n {8}actions: \[\]/);
   });
 });
 
@@ -264,11 +264,11 @@ describe('App settings', () => {
       SYNC_AGENT_SCHEDULE_SETTING,
       'ROTATION_CONFIG',
     ]) {
-      expect(settings).toMatch(new RegExp(`\\n      ${name}: `));
+      expect(settings).toMatch(new RegExp(`\\n {6}${name}: `));
     }
     expect(settings).toContain("AzureWebJobsStorage__credential: 'managedidentity'");
     expect(settings).toContain("APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'");
-    expect(settings).not.toMatch(/\n      AzureWebJobsStorage: /);
+    expect(settings).not.toMatch(/\n {6}AzureWebJobsStorage: /);
     expect(settings).not.toMatch(/FUNCTIONS_WORKER_RUNTIME|FUNCTIONS_EXTENSION_VERSION/);
   });
 
