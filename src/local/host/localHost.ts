@@ -24,7 +24,7 @@ import { consoleLogSink, type HostLogSink } from './hostLog.js';
 import { invokeFunction } from './invokeFunction.js';
 import { LocalQueuePump } from './localQueuePump.js';
 import { findProjectRoot } from './projectRoot.js';
-import { ServiceBusPump } from './serviceBusPump.js';
+import type { ServiceBusPump } from './serviceBusPump.js';
 import { scheduleTimer, timerInput, type ScheduledTimer } from './timerScheduler.js';
 
 /** Default port, as `func start`. */
@@ -76,7 +76,7 @@ export interface LocalHost {
    * Resolves once nothing runs and the embedded queue is empty (scheduled retries included), or rejects after
    * `timeoutMs` (default 30 s) listing what is left.
    */
-  whenIdle(options?: { readonly timeoutMs?: number }): Promise<void>;
+  whenIdle(options?: { readonly timeoutMs?: number; readonly signal?: AbortSignal }): Promise<void>;
   /** Graceful stop: no new requests, timers stopped, the queue pump drained, invocations awaited. */
   stop(): Promise<void>;
 }
@@ -246,6 +246,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       }
       hostLog('information', `Service Bus trigger fed by the embedded durable queue in ${queue.dir}`);
     } else {
+      // Loaded only when needed: the Service Bus SDK and the credential chain are heavy.
+      const { ServiceBusPump } = await import('./serviceBusPump.js');
       for (const def of queueDefs) {
         if (def.trigger.type !== 'serviceBusQueue') continue;
         const queueName = resolveAppSetting(def.trigger.queueName, env);
@@ -298,9 +300,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       const def = find(functionName);
       await run(def, adminInput(def, input), 'Admin');
     },
-    whenIdle: async ({ timeoutMs = 30_000 } = {}) => {
+    whenIdle: async ({ timeoutMs = 30_000, signal } = {}) => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
+        signal?.throwIfAborted();
         const left = queue?.peekAll().length ?? 0;
         if (running.size === 0 && left === 0) return;
         if (Date.now() >= deadline) {
