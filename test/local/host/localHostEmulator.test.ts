@@ -1,0 +1,299 @@
+/**
+ * The local host running the app's real functions against the local Azure emulator: Event Grid deliveries in both
+ * schemas end in the emulator's state (server keys present, protectors switched), the admin endpoint runs the
+ * sync-agent timer, and a host restart with scheduled retries pending finishes them.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { keyNewVersionCreated } from '../../../functions/keyNewVersionCreated.js';
+import { rotationWorker } from '../../../functions/rotationWorker.js';
+import { syncAgentKeyRotation } from '../../../functions/syncAgentKeyRotation.js';
+import { resetServices } from '../../../src/compositionRoot.js';
+import type { RunningEmulator } from '../../../src/local/emulator/index.js';
+import type { HostLogRecord } from '../../../src/local/host/hostLog.js';
+import { startLocalHost, type LocalHost } from '../../../src/local/host/localHost.js';
+import {
+  TEST_RESOURCE_GROUP,
+  TEST_SUBSCRIPTION_ID,
+  TEST_SYNC_VAULT,
+  TEST_SYNC_VAULT_URL,
+  TEST_TDE_VAULT,
+  TEST_TDE_VAULT_URL,
+  startTestEmulator,
+} from '../../support/emulator.js';
+
+const serverId = (name: string) =>
+  `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/${TEST_RESOURCE_GROUP}/providers/Microsoft.Sql/servers/${name}`;
+
+/** ROTATION_CONFIG for the test estate, with retries of one second so that queued work finishes quickly. */
+const rotationConfig = {
+  keys: {
+    [`${TEST_TDE_VAULT_URL}/keys/tde-key`]: {
+      servers: [
+        { id: serverId('sql-primary'), switchProtector: true },
+        { id: serverId('sql-secondary'), switchProtector: true, geoPrimary: serverId('sql-primary') },
+        { id: serverId('sql-plain'), switchProtector: true },
+      ],
+    },
+  },
+  syncAgents: {
+    vaultUrl: TEST_SYNC_VAULT_URL,
+    agents: [{ id: `${serverId('sql-primary')}/syncAgents/agent-1` }],
+    minIntervalHours: 0,
+  },
+  retry: { baseSeconds: 1, capSeconds: 1, maxAttempts: 5, orderDelaySeconds: 1, orderMaxAttempts: 10 },
+  fanOut: { inlineLimit: 10, concurrency: 4 },
+};
+
+const SERVERS = ['sql-primary', 'sql-secondary', 'sql-plain'];
+const FUNCTIONS = [keyNewVersionCreated, rotationWorker, syncAgentKeyRotation];
+
+describe('Local host against the emulator', () => {
+  let emulator: RunningEmulator;
+  let dir: string;
+  let logs: HostLogRecord[];
+  const hosts: LocalHost[] = [];
+  const savedEnv = new Map<string, string | undefined>();
+  let skewMs = 0;
+
+  function setEnv(k: string, v: string | undefined): void {
+    if (!savedEnv.has(k)) savedEnv.set(k, process.env[k]);
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+
+  async function startHost(queueDir = join(dir, 'queue')): Promise<LocalHost> {
+    const host = await startLocalHost({
+      functions: FUNCTIONS,
+      port: 0,
+      env: process.env,
+      queueDir,
+      timers: false,
+      pollIntervalMs: 20,
+      log: (r) => logs.push(r),
+    });
+    hosts.push(host);
+    return host;
+  }
+
+  /** The server's state in the emulator. */
+  function server(name: string) {
+    const s = emulator.state.server(TEST_SUBSCRIPTION_ID, TEST_RESOURCE_GROUP, name);
+    if (s === undefined) throw new Error(`no server ${name}`);
+    return s;
+  }
+
+  function expectRotatedTo(version: string): void {
+    for (const name of SERVERS) {
+      const s = server(name);
+      expect([...s.keys.values()].some((k) => k.uri?.endsWith(`/${version}`)), `${name} has the key`).toBe(true);
+      expect(s.protector.serverKeyName, `${name} protector`).toBe(`${TEST_TDE_VAULT}_tde-key_${version}`);
+    }
+  }
+
+  /** Creates a key version without delivering its event (the test delivers it itself). */
+  async function newVersionWithoutEvent(): Promise<string> {
+    emulator.setEventWebhook(undefined);
+    const keyId = await emulator.rotateKey(TEST_TDE_VAULT, 'tde-key');
+    return keyId.slice(keyId.lastIndexOf('/') + 1);
+  }
+
+  function keyEvent(version: string) {
+    return {
+      Id: `${TEST_TDE_VAULT_URL}/keys/tde-key/${version}`,
+      VaultName: TEST_TDE_VAULT,
+      ObjectType: 'Key',
+      ObjectName: 'tde-key',
+      Version: version,
+    };
+  }
+
+  function cloudEvent(version: string) {
+    return {
+      specversion: '1.0',
+      id: randomUUID(),
+      source: `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/rg-security/providers/Microsoft.KeyVault/vaults/${TEST_TDE_VAULT}`,
+      subject: 'tde-key',
+      type: 'Microsoft.KeyVault.KeyNewVersionCreated',
+      time: new Date().toISOString(),
+      data: keyEvent(version),
+    };
+  }
+
+  beforeAll(async () => {
+    // Each test creates a key version; a minute of emulator time between them keeps their creation times apart
+    // (the product never moves a protector to a version that is not newer than the one in place).
+    emulator = await startTestEmulator({ clock: () => Date.now() + skewMs });
+  });
+
+  afterAll(async () => {
+    await emulator.stop();
+  });
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'local-host-emulator-'));
+    logs = [];
+    setEnv('ROTATION_CONFIG', JSON.stringify(rotationConfig));
+    setEnv('ServiceBusConnection__fullyQualifiedNamespace', undefined);
+    emulator.faults.clear();
+    skewMs += 60_000;
+    resetServices();
+  });
+
+  afterEach(async () => {
+    for (const h of hosts.splice(0)) await h.stop();
+    for (const [k, v] of savedEnv) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    savedEnv.clear();
+    resetServices();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('rotates every server when Event Grid delivers the event in the Event Grid schema', async () => {
+    // Prepare
+    const host = await startHost();
+    emulator.setEventWebhook({ url: host.eventGridWebhookUrl('keyNewVersionCreated'), schema: 'EventGridSchema' });
+
+    // Act
+    const keyId = await emulator.rotateKey(TEST_TDE_VAULT, 'tde-key');
+    await host.whenIdle();
+
+    // Assess
+    expect(emulator.events).toMatchObject({ failed: 0 });
+    expectRotatedTo(keyId.slice(keyId.lastIndexOf('/') + 1));
+  });
+
+  it('rotates every server when Event Grid delivers a single CloudEvent', async () => {
+    const host = await startHost();
+    emulator.setEventWebhook({ url: host.eventGridWebhookUrl('keyNewVersionCreated'), schema: 'CloudEventSchemaV1_0' });
+
+    const keyId = await emulator.rotateKey(TEST_TDE_VAULT, 'tde-key');
+    await host.whenIdle();
+
+    expect(emulator.events).toMatchObject({ failed: 0 });
+    expectRotatedTo(keyId.slice(keyId.lastIndexOf('/') + 1));
+  });
+
+  it('rotates every server for a CloudEvents batch, duplicates included', async () => {
+    const host = await startHost();
+    const version = await newVersionWithoutEvent();
+    const event = cloudEvent(version);
+
+    const res = await fetch(host.eventGridWebhookUrl('keyNewVersionCreated'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/cloudevents-batch+json; charset=utf-8', 'aeg-event-type': 'Notification' },
+      body: JSON.stringify([event, event]),
+    });
+    await host.whenIdle();
+
+    expect(res.status).toBe(200);
+    expectRotatedTo(version);
+  });
+
+  it('rotates every server for an Event Grid schema array posted to the webhook', async () => {
+    const host = await startHost();
+    const version = await newVersionWithoutEvent();
+
+    const res = await fetch(host.eventGridWebhookUrl('keyNewVersionCreated'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'aeg-event-type': 'Notification' },
+      body: JSON.stringify([
+        {
+          id: randomUUID(),
+          topic: `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/rg-security/providers/Microsoft.KeyVault/vaults/${TEST_TDE_VAULT}`,
+          subject: 'tde-key',
+          eventType: 'Microsoft.KeyVault.KeyNewVersionCreated',
+          eventTime: new Date().toISOString(),
+          data: keyEvent(version),
+          dataVersion: '1',
+          metadataVersion: '1',
+        },
+      ]),
+    });
+    await host.whenIdle();
+
+    expect(res.status).toBe(200);
+    expectRotatedTo(version);
+  });
+
+  it('answers the SubscriptionValidation handshake and reports Running', async () => {
+    const host = await startHost();
+
+    const status = await (await fetch(`${host.url}/admin/host/status`)).json();
+    const res = await fetch(host.eventGridWebhookUrl('keyNewVersionCreated'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'aeg-event-type': 'SubscriptionValidation' },
+      body: JSON.stringify([
+        {
+          id: randomUUID(),
+          topic: `/subscriptions/${TEST_SUBSCRIPTION_ID}`,
+          subject: '',
+          eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent',
+          eventTime: new Date().toISOString(),
+          data: { validationCode: 'code-42' },
+          dataVersion: '2',
+          metadataVersion: '1',
+        },
+      ]),
+    });
+
+    expect(status).toMatchObject({ state: 'Running' });
+    expect(await res.json()).toEqual({ validationResponse: 'code-42' });
+  });
+
+  it('rotates the sync-agent key into its secret when the timer is run through the admin endpoint', async () => {
+    const host = await startHost();
+    const before = server('sql-primary').syncAgents.get('agent-1')!.keyGeneration;
+
+    const res = await fetch(`${host.url}/admin/functions/syncAgentKeyRotation`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ input: '' }),
+    });
+    await host.whenIdle();
+
+    expect(res.status).toBe(202);
+    expect(server('sql-primary').syncAgents.get('agent-1')!.keyGeneration).toBe(before + 1);
+    const secrets = [...(emulator.state.vault(TEST_SYNC_VAULT)?.secrets.values() ?? [])];
+    expect(secrets).toHaveLength(1);
+    // The stored value is the agent's current key, and no log line carries it.
+    const current = server('sql-primary').syncAgents.get('agent-1')!.currentKey!;
+    expect(secrets[0]!.versions.at(-1)!.value).toBe(current);
+    expect(logs.some((l) => l.message.includes(current))).toBe(false);
+  });
+
+  it('finishes the retries a stopped host left scheduled when a new host starts on the same queue', async () => {
+    // Prepare: the plain server's key upsert is throttled on every try of the first attempt (SDK retries too)
+    const queueDir = join(dir, 'queue');
+    const first = await startHost(queueDir);
+    emulator.faults.inject({
+      kind: 'throttle',
+      route: 'arm.serverKeys.createOrUpdate',
+      url: /\/servers\/sql-plain\/keys\//,
+      times: 3,
+      retryAfterSeconds: 1,
+    });
+    emulator.setEventWebhook({ url: first.eventGridWebhookUrl('keyNewVersionCreated') });
+    const keyId = await emulator.rotateKey(TEST_TDE_VAULT, 'tde-key');
+    const version = keyId.slice(keyId.lastIndexOf('/') + 1);
+
+    // Act: stop with the retry still scheduled, then start another host on the same directory
+    await first.stop();
+    const left = (await readdir(join(queueDir, 'messages'))).filter((n) => n.endsWith('.json'));
+    expect(left.length).toBeGreaterThan(0);
+    expect([...server('sql-plain').keys.values()].some((k) => k.uri?.endsWith(`/${version}`))).toBe(false);
+    resetServices();
+    const second = await startHost(queueDir);
+    await second.whenIdle();
+
+    // Assess
+    expectRotatedTo(version);
+    expect(await second.queue!.listDeadLetters()).toEqual([]);
+    expect(emulator.stats.throttled).toBeGreaterThanOrEqual(3);
+  });
+});
