@@ -35,11 +35,26 @@ export const WORK_QUEUE_TRIGGER = {
 export const SYNC_AGENT_TIMER_SCHEDULE = `%${SYNC_AGENT_SCHEDULE_SETTING}%`;
 
 /**
+ * True inside the Azure Functions Node.js worker, which provides the `@azure/functions-core` module (the same
+ * test @azure/functions itself uses). An app setting would not do: Flex Consumption sets no
+ * FUNCTIONS_WORKER_RUNTIME.
+ */
+function inFunctionsWorker(): boolean {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('@azure/functions-core');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Registers the definition with the Azure Functions host. Outside the Functions worker (tests, the local host)
  * `app.*` would only print test-mode warnings, so registration is skipped there.
  */
 export function register(def: FunctionDefinition): void {
-  if (process.env['FUNCTIONS_WORKER_RUNTIME'] === undefined) return;
+  if (!inFunctionsWorker()) return;
   switch (def.trigger.type) {
     case 'eventGrid':
       app.eventGrid(def.name, { handler: def.handler as never });
