@@ -48,7 +48,8 @@ export type RotationNotification =
       readonly keyId: string;
       /** Event id or CLI run id. */
       readonly correlationId: string;
-      readonly source: 'event' | 'cli';
+      /** What started it: an Event Grid event, or the CLI. */
+      readonly trigger: 'event' | 'cli';
       readonly servers: readonly ServerOutcomeNotice[];
       readonly summary: Readonly<Record<OutcomeKind, number>>;
     }
@@ -61,7 +62,7 @@ export type RotationNotification =
       readonly version: string;
       readonly keyId: string;
       readonly correlationId: string;
-      readonly source: 'event' | 'cli';
+      readonly trigger: 'event' | 'cli';
       readonly code: string;
       readonly reason: string;
       readonly servers: number;
@@ -92,7 +93,7 @@ export type RotationNotification =
       readonly kind: 'syncAgentRotation';
       readonly at: string;
       readonly correlationId: string;
-      readonly source: 'timer' | 'cli';
+      readonly trigger: 'timer' | 'cli';
       readonly agents: readonly SyncAgentOutcomeNotice[];
       readonly summary: Readonly<Record<OutcomeKind, number>>;
     };
@@ -172,7 +173,7 @@ export async function notifyEventResult(
   const notification = keyVersionNotification({
     keyId: event.key.id,
     correlationId: event.eventId,
-    source: 'event',
+    trigger: 'event',
     at: deps.clock.now(),
     result,
   });
@@ -184,7 +185,7 @@ export interface KeyVersionResult {
   /** Versioned key URI. */
   readonly keyId: string;
   readonly correlationId: string;
-  readonly source: 'event' | 'cli';
+  readonly trigger: 'event' | 'cli';
   readonly at: Date;
   readonly result:
     | { readonly kind: 'processed'; readonly outcomes: readonly Outcome[] }
@@ -194,7 +195,7 @@ export interface KeyVersionResult {
 /** The notification of a key version rolled out (or refused). */
 export function keyVersionNotification(r: KeyVersionResult): RotationNotification {
   const parts = keyParts(r.keyId);
-  const common = { at: r.at.toISOString(), ...parts, keyId: r.keyId, correlationId: r.correlationId, source: r.source };
+  const common = { at: r.at.toISOString(), ...parts, keyId: r.keyId, correlationId: r.correlationId, trigger: r.trigger };
   if (r.result.kind === 'refused') {
     return { kind: 'rotationRefused', ...common, code: r.result.code, reason: r.result.reason, servers: r.result.outcomes.length };
   }
@@ -214,7 +215,7 @@ export async function notifySyncAgentRun(
   notifier: Notifier,
   run: {
     readonly correlationId: string;
-    readonly source: 'timer' | 'cli';
+    readonly trigger: 'timer' | 'cli';
     readonly outcomes: readonly Outcome[];
     /** Secret name per agent id (lower-cased id), when known. */
     readonly secretNames?: ReadonlyMap<string, string>;
@@ -229,7 +230,7 @@ export async function notifySyncAgentRun(
 export function syncAgentNotification(
   run: {
     readonly correlationId: string;
-    readonly source: 'timer' | 'cli';
+    readonly trigger: 'timer' | 'cli';
     readonly outcomes: readonly Outcome[];
     readonly secretNames?: ReadonlyMap<string, string>;
   },
@@ -239,7 +240,7 @@ export function syncAgentNotification(
     kind: 'syncAgentRotation',
     at: at.toISOString(),
     correlationId: run.correlationId,
-    source: run.source,
+    trigger: run.trigger,
     agents: run.outcomes.map((o) => {
       const secretName = run.secretNames?.get(o.target.toLowerCase());
       return {

@@ -93,14 +93,16 @@ export interface NewestVersion {
 
 /**
  * The newest enabled version of a key by creation time (Key Vault's own order of versions is unspecified).
- * Throws a terminal RotationError `NoEnabledKeyVersion` when there is none.
+ * Key Vault reports creation to the second: of two versions created in the same second, the one listed last
+ * wins (the rotation itself would not move between them: see isStrictlyNewer). Throws a terminal
+ * RotationError `NoEnabledKeyVersion` when there is none.
  */
 export async function newestEnabledVersion(keys: KeyReader, key: KeyId): Promise<NewestVersion> {
   const versions = await keys.listVersions(key);
   let best: NewestVersion | undefined;
   for (const v of versions) {
     if (!v.enabled || v.createdOn === undefined || v.version === '') continue;
-    if (best === undefined || v.createdOn.getTime() > best.createdOn.getTime()) {
+    if (best === undefined || v.createdOn.getTime() >= best.createdOn.getTime()) {
       best = { version: v.version, createdOn: v.createdOn };
     }
   }

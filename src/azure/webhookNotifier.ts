@@ -65,6 +65,8 @@ export class WebhookNotifier implements Notifier {
         headers: createHttpHeaders({ 'content-type': 'application/json' }),
         body: JSON.stringify(formatNotification(notification, this.#config.format)),
         timeout: this.#timeoutMs,
+        // loadConfig admits http only for localhost (a local receiver); everything else is https.
+        allowInsecureConnection: this.#config.webhookUrl.startsWith('http:'),
       });
       const response = await this.#pipeline.sendRequest(this.#client, request);
       if (response.status < 200 || response.status >= 300) {
@@ -78,7 +80,7 @@ export class WebhookNotifier implements Notifier {
       this.#logger.warn('Notification not delivered: webhook unreachable', {
         notification: notification.kind,
         host,
-        error: errorCode(e),
+        error: errorText(e, this.#config.webhookUrl, host),
       });
     }
   }
@@ -148,7 +150,7 @@ export function notificationFacts(n: RotationNotification): { title: string; val
       add('Agents', counts(n.summary));
       break;
   }
-  add('Source', 'source' in n ? n.source : undefined);
+  add('Trigger', 'trigger' in n ? n.trigger : undefined);
   add('Correlation id', n.correlationId);
   add('At', n.at);
   return facts;
@@ -238,11 +240,12 @@ function shortId(id: string): string {
   return m[3] === undefined ? `${m[1]}/${m[2]}` : `${m[1]}/${m[2]}/${m[3]}`;
 }
 
-/** The error's code (ECONNREFUSED, ...) or name: never its message, which may quote the URL. */
-function errorCode(e: unknown): string {
+/** The error's code and message, with the webhook URL (which embeds its credential) cut down to its host. */
+function errorText(e: unknown, url: string, host: string): string {
   if (!(e instanceof Error)) return 'non-error thrown';
   const code = (e as { code?: unknown }).code;
-  return typeof code === 'string' ? code : e.name;
+  const message = e.message.split(url).join(host).replace(/https?:\/\/\S+/g, host);
+  return typeof code === 'string' ? `${code}: ${message}` : message;
 }
 
 function hostOf(url: string): string {

@@ -6,6 +6,32 @@ import { vi } from 'vitest';
 import { resetServices } from '../../src/compositionRoot.js';
 import { runCli, type CliRuntime } from '../../src/cli/main.js';
 import type { Clock } from '../../src/app/ports.js';
+import type { DriftReport } from '../../src/app/driftReport.js';
+import type { KeyPlan } from '../../src/app/planRotation.js';
+import type { KeyRotationResult } from '../../src/cli/commands/rotateCommand.js';
+import type { AgentStatus } from '../../src/cli/commands/syncAgentsCommand.js';
+import type { Outcome } from '../../src/domain/outcome.js';
+
+/** The documented `--json` outputs. */
+export interface PlanJson {
+  readonly command: 'plan';
+  readonly keys: KeyPlan[];
+}
+export interface RotateJson {
+  readonly command: 'rotate';
+  readonly runId: string;
+  readonly keys: KeyRotationResult[];
+}
+export type StatusJson = DriftReport & { readonly command: 'status'; readonly exitCode: number };
+export interface SyncStatusJson {
+  readonly command: 'sync-agents status';
+  readonly agents: AgentStatus[];
+}
+export interface SyncRotateJson {
+  readonly command: 'sync-agents rotate';
+  readonly runId: string;
+  readonly outcomes: Outcome[];
+}
 import {
   TEST_RESOURCE_GROUP,
   TEST_SUBSCRIPTION_ID,
@@ -56,7 +82,8 @@ export interface CliRun {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
-  json<T = any>(): T;
+  /** stdout parsed as JSON, typed as the command's documented output. */
+  json<T = unknown>(): T;
 }
 
 export interface RunOptions {
@@ -81,7 +108,7 @@ export async function cli(argv: readonly string[], o: RunOptions = {}): Promise<
       },
       { clock, sleep: clock.sleep, random: () => 0.5, ...o.runtime },
     );
-    return { code, stdout, stderr, json: () => JSON.parse(stdout) };
+    return { code, stdout, stderr, json: <T,>() => JSON.parse(stdout) as T };
   } finally {
     resetServices();
     vi.unstubAllEnvs();

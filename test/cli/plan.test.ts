@@ -1,16 +1,21 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../src/local/emulator/index.js';
 import { startTestEmulator, TDE_KEY_V1, TDE_KEY_V2, TDE_KEY_V2_NAME, TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID } from '../support/emulator.js';
-import { cli, PLAIN, PRIMARY, SECONDARY, TDE_KEY, testRotationConfig } from './cliHarness.js';
+import { cli, PLAIN, PRIMARY, SECONDARY, TDE_KEY, testRotationConfig, type PlanJson } from './cliHarness.js';
 
 const WRITES = new Set(['PUT', 'POST', 'PATCH', 'DELETE']);
 
 describe('CLI: plan', () => {
   let emulator: RunningEmulator;
-  beforeEach(async () => {
+  // One emulator per file: the SDK's managed-identity client remembers the first identity endpoint it used.
+  // Tests run in order and each says what state it starts from.
+  beforeAll(async () => {
     emulator = await startTestEmulator();
   });
-  afterEach(async () => {
+  afterEach(() => {
+    emulator.faults.clear();
+  });
+  afterAll(async () => {
     await emulator.stop();
   });
 
@@ -18,15 +23,15 @@ describe('CLI: plan', () => {
     const run = await cli(['plan', '--json']);
 
     expect(run.code).toBe(0);
-    const [plan] = run.json().keys;
+    const plan = run.json<PlanJson>().keys[0]!;
     expect(plan).toMatchObject({ key: TDE_KEY, version: TDE_KEY_V2, serverKeyName: TDE_KEY_V2_NAME, versionSource: 'newestEnabled' });
-    expect(plan.servers.map((s: any) => [s.server, s.source, s.role])).toEqual([
+    expect(plan.servers.map((s) => [s.server, s.source, s.role])).toEqual([
       [SECONDARY, 'config', 'geoSecondary'],
       [PRIMARY, 'config', 'geoPrimary'],
       [PLAIN, 'discovery', 'standalone'],
     ]);
-    expect(plan.servers[1].protector).toMatchObject({ version: TDE_KEY_V1, autoRotationEnabled: false, serverKeyType: 'AzureKeyVault' });
-    const steps = plan.servers.flatMap((s: any) => s.actions.map((a: any) => `${a.step} ${s.server.split('/').pop()} ${a.action}`));
+    expect(plan.servers[1]!.protector).toMatchObject({ version: TDE_KEY_V1, autoRotationEnabled: false, serverKeyType: 'AzureKeyVault' });
+    const steps = plan.servers.flatMap((s) => s.actions.map((a) => `${a.step} ${s.server.split('/').pop()} ${a.action}`));
     expect(steps).toEqual([
       '1 sql-secondary addKey',
       '2 sql-secondary switchProtector',
@@ -50,36 +55,16 @@ describe('CLI: plan', () => {
 
   it('says the protector is left to Azure when auto-rotation is on', async () => {
     const primary = emulator.state.server(TEST_SUBSCRIPTION_ID, TEST_RESOURCE_GROUP, 'sql-primary');
-    if (primary) primary.protector.autoRotationEnabled = true;
+    if (!primary) throw new Error('no sql-primary in the test estate');
+    primary.protector.autoRotationEnabled = true;
 
-    const plan = (await cli(['plan', '--json'])).json().keys[0];
+    const plan = (await cli(['plan', '--json'])).json<PlanJson>().keys[0]!;
+    primary.protector.autoRotationEnabled = false;
 
-    const p = plan.servers.find((s: any) => s.server === PRIMARY);
-    expect(p.protector.autoRotationEnabled).toBe(true);
-    expect(p.actions.map((a: any) => a.action)).toEqual(['addKey', 'skip']);
-    expect(p.actions[1].detail).toMatch(/auto-rotation/);
-  });
-
-  it('plans a given older version as a skip: never backwards', async () => {
-    await cli(['rotate', '--key', TDE_KEY]);
-
-    const plan = (await cli(['plan', '--key', TDE_KEY, '--version', TDE_KEY_V1, '--json'])).json().keys[0];
-
-    expect(plan.versionSource).toBe('given');
-    const p = plan.servers.find((s: any) => s.server === PRIMARY);
-    expect(p.actions.map((a: any) => a.action)).toEqual(['keyPresent', 'skip']);
-    expect(p.actions[1].detail).toMatch(/keeps version 2{32}, which is newer/);
-  });
-
-  it('shows a refused version and plans nothing for it', async () => {
-    const v3 = (await emulator.rotateKey('test-tde', 'tde-key', { keySize: 1024 })).split('/').pop() ?? '';
-
-    const run = await cli(['plan', '--json']);
-
-    const plan = run.json().keys[0];
-    expect(plan.version).toBe(v3);
-    expect(plan.refusal.code).toBe('AzureKeyVaultRsaKeyNotSupported');
-    expect(plan.servers.every((s: any) => s.actions.length === 1 && s.actions[0].action === 'skip')).toBe(true);
+    const p = plan.servers.find((s) => s.server === PRIMARY)!;
+    expect(p.protector!.autoRotationEnabled).toBe(true);
+    expect(p.actions.map((a) => a.action)).toEqual(['addKey', 'skip']);
+    expect(p.actions[1]!.detail).toMatch(/auto-rotation/);
   });
 
   it('prints human tables by default', async () => {
@@ -127,5 +112,28 @@ describe('CLI: plan', () => {
     expect(run.stderr).toMatch(/^error: cannot reach Azure \(vault test-tde, tde-key\)/);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  // From here on the estate changes: rotated to V2, then a refused V3.
+  it('plans a given older version as a skip: never backwards', async () => {
+    await cli(['rotate', '--key', TDE_KEY]);
+
+    const plan = (await cli(['plan', '--key', TDE_KEY, '--version', TDE_KEY_V1, '--json'])).json<PlanJson>().keys[0]!;
+
+    expect(plan.versionSource).toBe('given');
+    const p = plan.servers.find((s) => s.server === PRIMARY)!;
+    expect(p.actions.map((a) => a.action)).toEqual(['keyPresent', 'skip']);
+    expect(p.actions[1]!.detail).toMatch(/keeps version 2{32}, which is newer/);
+  });
+
+  it('shows a refused version and plans nothing for it', async () => {
+    const v3 = (await emulator.rotateKey('test-tde', 'tde-key', { keySize: 1024 })).split('/').pop() ?? '';
+
+    const run = await cli(['plan', '--json']);
+
+    const plan = run.json<PlanJson>().keys[0]!;
+    expect(plan.version).toBe(v3);
+    expect(plan.refusal!.code).toBe('AzureKeyVaultRsaKeyNotSupported');
+    expect(plan.servers.every((s) => s.actions.length === 1 && s.actions[0]!.action === 'skip')).toBe(true);
   });
 });

@@ -48,7 +48,7 @@ export async function rotateCommand(ctx: CliContext, opts: { key?: string; versi
       results.push({ key: versionless.versionlessId, version, keyId: key.id, refusal: { code: refusal.code, message: refusal.message }, outcomes: [], summary: summarize([]) });
       await notifySafely(
         notifier,
-        keyVersionNotification({ keyId: key.id, correlationId: ctx.runId, source: 'cli', at: deps.clock.now(), result: { kind: 'refused', code: refusal.code, reason: refusal.message, outcomes: [] } }),
+        keyVersionNotification({ keyId: key.id, correlationId: ctx.runId, trigger: 'cli', at: deps.clock.now(), result: { kind: 'refused', code: refusal.code, reason: refusal.message, outcomes: [] } }),
         ctx.logger,
       );
       continue;
@@ -70,7 +70,7 @@ export async function rotateCommand(ctx: CliContext, opts: { key?: string; versi
     results.push({ key: versionless.versionlessId, version, keyId: key.id, outcomes, summary: summarize(outcomes) });
     await notifySafely(
       notifier,
-      keyVersionNotification({ keyId: key.id, correlationId: ctx.runId, source: 'cli', at: deps.clock.now(), result: { kind: 'processed', outcomes } }),
+      keyVersionNotification({ keyId: key.id, correlationId: ctx.runId, trigger: 'cli', at: deps.clock.now(), result: { kind: 'processed', outcomes } }),
       ctx.logger,
     );
   }

@@ -148,7 +148,7 @@ export async function syncAgentsRotateCommand(ctx: CliContext, opts: { agent?: s
   if (outcomes.length > 0) {
     await notifySafely(
       ctx.notifier(),
-      syncAgentNotification({ correlationId: ctx.runId, source: 'cli', outcomes, secretNames }, deps.clock.now()),
+      syncAgentNotification({ correlationId: ctx.runId, trigger: 'cli', outcomes, secretNames }, deps.clock.now()),
       ctx.logger,
     );
   }
