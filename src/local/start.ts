@@ -328,6 +328,9 @@ export function summaryLines(s: DemoSummary): string[] {
 
 /** With ROTATION_CONFIG: the host alone, against whatever Azure the environment reaches. */
 export async function startAzureHost(options: { readonly port?: number; readonly log?: HostLogSink } = {}): Promise<LocalHost> {
+  // Fail fast with every configuration problem listed, rather than at the first event.
+  const { loadConfig } = await import('../config/loadConfig.js');
+  loadConfig(process.env);
   const { startLocalHost } = await import('./host/localHost.js');
   return startLocalHost({
     functions: await loadAppFunctions(),

@@ -152,7 +152,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       if (state !== 'Running') return send(res, 503, { error: `host is ${state}` });
       let input: unknown;
       try {
-        input = body === '' ? undefined : (JSON.parse(body) as { input?: unknown }).input;
+        const parsed = body === '' ? undefined : (JSON.parse(body) as unknown);
+        input = typeof parsed === 'object' && parsed !== null ? (parsed as { input?: unknown }).input : undefined;
       } catch {
         return send(res, 400, { error: 'request body is not valid JSON' });
       }
