@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.local-azure/**', 'eslint.config.mjs', 'scripts/**/*.mjs'] },
+  { ignores: ['dist/**', 'dist-bundle/**', 'node_modules/**', 'coverage/**', '.local-azure/**', 'eslint.config.mjs', 'scripts/**/*.mjs', 'bin/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -29,7 +29,7 @@ export default tseslint.config(
   },
   {
     // Nothing outside src/local knows the emulator exists.
-    files: ['functions/**/*.ts', 'src/domain/**/*.ts', 'src/app/**/*.ts', 'src/azure/**/*.ts', 'src/config/**/*.ts', 'src/host/**/*.ts'],
+    files: ['functions/**/*.ts', 'src/domain/**/*.ts', 'src/app/**/*.ts', 'src/azure/**/*.ts', 'src/config/**/*.ts', 'src/host/**/*.ts', 'src/cli/**/*.ts', 'src/compositionRoot.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

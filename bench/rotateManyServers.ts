@@ -11,7 +11,7 @@
  * 429, attempts per server (max, mean), peak RSS of the app process (the emulator runs in its own process).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,7 +21,6 @@ import type { WorkQueue } from '../src/app/ports.js';
 import { configureServices, resetServices, type ServiceOverrides } from '../src/compositionRoot.js';
 import { DEFAULT_RETRY_POLICY } from '../src/domain/backoff.js';
 import type { WorkItem } from '../src/domain/workItem.js';
-import { ensureLocalCa } from '../src/local/emulator/localCertificateAuthority.js';
 import { startEmulatorProcess } from '../src/local/emulator/emulatorProcess.js';
 import type { Estate } from '../src/local/estate/estate.js';
 import { startLocalHost } from '../src/local/host/localHost.js';
@@ -43,9 +42,12 @@ async function main(): Promise<void> {
   const servers = Number(values.servers);
   const concurrency = Number(values.concurrency);
   const root = findProjectRoot();
-  const ca = await ensureLocalCa(resolve(root, '.local-azure', 'ca'));
-  if (process.env['NODE_EXTRA_CA_CERTS'] !== ca.certPath) {
-    // Node reads NODE_EXTRA_CA_CERTS only at start: run again with the emulator's CA trusted.
+  const caPath = resolve(root, '.local-azure', 'ca', 'ca.pem');
+  if (process.env['NODE_EXTRA_CA_CERTS'] !== caPath || !existsSync(caPath)) {
+    // Node reads NODE_EXTRA_CA_CERTS only at start: make the CA, then run again with it trusted. The CA module
+    // (mockttp) is loaded only in this launcher, not in the measured process.
+    const { ensureLocalCa } = await import('../src/local/emulator/localCertificateAuthority.js');
+    const ca = await ensureLocalCa(resolve(root, '.local-azure', 'ca'));
     const r = spawnSync(process.execPath, process.argv.slice(1), {
       stdio: 'inherit',
       env: { ...process.env, NODE_EXTRA_CA_CERTS: ca.certPath },

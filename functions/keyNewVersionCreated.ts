@@ -4,8 +4,10 @@
  * thrown: a throw only buys a redelivery of the same bad event.
  */
 import type { InvocationContext } from '@azure/functions';
+import { recordServerOutcomes } from '../src/app/metrics.js';
+import { notifyEventResult } from '../src/app/notifier.js';
 import { rotateServerKeys } from '../src/app/rotateServerKeys.js';
-import { getServices, rotateDeps } from '../src/compositionRoot.js';
+import { getServices, observers, rotateDeps } from '../src/compositionRoot.js';
 import { parseKeyVaultEvent } from '../src/domain/keyVaultEvent.js';
 import { summarize } from '../src/domain/outcome.js';
 import { contextLogger } from '../src/host/contextLogger.js';
@@ -24,10 +26,16 @@ export async function keyNewVersionCreatedHandler(event: unknown, context: Invoc
   }
   const { event: e } = parsed;
   const ids = { eventId: e.eventId, keyId: e.key.id };
-  const result = await rotateServerKeys(rotateDeps(getServices(), logger), e);
+  const services = getServices();
+  const result = await rotateServerKeys(rotateDeps(services, logger), e);
   if (result.kind === 'ignored') {
     logger.info(`Event ignored: ${result.reason}`, ids);
-  } else if (result.kind === 'refused') {
+    return;
+  }
+  const { notifier, metrics } = observers(services, logger);
+  recordServerOutcomes(metrics, e.key.id, result.outcomes, services.clock.now());
+  await notifyEventResult(notifier, e, result, { clock: services.clock, logger });
+  if (result.kind === 'refused') {
     logger.error(`Key version refused (${result.code}): ${result.reason}; no server changed`, {
       ...ids,
       servers: result.outcomes.length,

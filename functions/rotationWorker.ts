@@ -7,7 +7,8 @@
 import type { InvocationContext } from '@azure/functions';
 import { processWorkItem } from '../src/app/processWorkItem.js';
 import { parseWorkItem } from '../src/app/queueMessage.js';
-import { getServices, workItemHandlers } from '../src/compositionRoot.js';
+import { recordServerOutcomes, recordSyncAgentOutcomes } from '../src/app/metrics.js';
+import { getServices, observers, workItemHandlers } from '../src/compositionRoot.js';
 import { InvalidEventError } from '../src/domain/errors.js';
 import { contextLogger } from '../src/host/contextLogger.js';
 import { register, WORK_QUEUE_TRIGGER, type FunctionDefinition } from '../src/host/functionDefinition.js';
@@ -21,7 +22,11 @@ export async function rotationWorkerHandler(message: unknown, context: Invocatio
     });
     throw new InvalidEventError(`Queue message is not a work item: ${parsed.reason}`);
   }
-  const outcome = await processWorkItem(workItemHandlers(getServices(), logger), parsed.item);
+  const services = getServices();
+  const outcome = await processWorkItem(workItemHandlers(services, logger), parsed.item);
+  const { metrics } = observers(services, logger);
+  if (parsed.item.kind === 'serverKey') recordServerOutcomes(metrics, parsed.item.keyId, [outcome], services.clock.now());
+  else recordSyncAgentOutcomes(metrics, [outcome], services.clock.now());
   logger.info(`Work item ${outcome.kind}`, {
     kind: parsed.item.kind,
     target: outcome.target,

@@ -6,7 +6,9 @@
  */
 import type { InvocationContext, Timer } from '@azure/functions';
 import { rotateSyncAgentKeys } from '../src/app/rotateSyncAgentKeys.js';
-import { getServices, syncAgentDeps } from '../src/compositionRoot.js';
+import { recordSyncAgentOutcomes } from '../src/app/metrics.js';
+import { notifySyncAgentRun } from '../src/app/notifier.js';
+import { getServices, observers, syncAgentDeps } from '../src/compositionRoot.js';
 import { summarize } from '../src/domain/outcome.js';
 import { contextLogger } from '../src/host/contextLogger.js';
 import { register, SYNC_AGENT_TIMER_SCHEDULE, type FunctionDefinition } from '../src/host/functionDefinition.js';
@@ -19,6 +21,9 @@ export async function syncAgentKeyRotationHandler(timer: Timer, context: Invocat
     rotationId,
     now: services.clock.now(),
   });
+  const { notifier, metrics } = observers(services, logger);
+  recordSyncAgentOutcomes(metrics, outcomes, services.clock.now());
+  await notifySyncAgentRun(notifier, { correlationId: rotationId, trigger: 'timer', outcomes }, { clock: services.clock, logger });
   for (const o of outcomes) {
     if (o.kind === 'failed') {
       logger.error(`Sync agent ${o.target} FAILED (${o.code}): ${o.reason}`, { agent: o.target, code: o.code, rotationId });

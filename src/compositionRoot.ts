@@ -19,6 +19,9 @@ import { MAX_INLINE_WAIT_MS, shortRetryOptions } from './azure/clientOptions.js'
 import type { AppConfig } from './config/appConfig.js';
 import { SERVICE_BUS_CONNECTION } from './config/appConfig.js';
 import { loadConfig } from './config/loadConfig.js';
+import { LogMetrics, type Metrics } from './app/metrics.js';
+import { NO_NOTIFIER, NotifyingFailureSink, type Notifier } from './app/notifier.js';
+import { WebhookNotifier } from './azure/webhookNotifier.js';
 import { ConfigError } from './domain/errors.js';
 import { ARM_WRITE_BUCKET, WriteBudget } from './domain/writeBudget.js';
 import type {
@@ -114,6 +117,27 @@ function queues(config: AppConfig, clock: Clock, o: ServiceOverrides): Pick<Serv
   };
 }
 
+/** Where outcomes are reported besides the log: the optional webhook and the metric lines. */
+export interface Observers {
+  readonly notifier: Notifier;
+  readonly metrics: Metrics;
+}
+
+/** The observers of one invocation (they log through its logger). */
+export function observers(s: Services, logger: Logger): Observers {
+  return {
+    notifier: s.config.notifications ? new WebhookNotifier(s.config.notifications, logger) : NO_NOTIFIER,
+    metrics: new LogMetrics(logger),
+  };
+}
+
+/** Dead-letters also notify, when a webhook is configured. */
+function failureSink(s: Services, logger: Logger): Services['failures'] {
+  return s.config.notifications
+    ? new NotifyingFailureSink(s.failures, observers(s, logger).notifier, s.clock, logger)
+    : s.failures;
+}
+
 /** The dependencies of the server-key use cases, with this invocation's logger. */
 export function rotateDeps(s: Services, logger: Logger): RotateDeps {
   return {
@@ -122,7 +146,7 @@ export function rotateDeps(s: Services, logger: Logger): RotateDeps {
     servers: s.servers,
     config: s.config,
     queue: s.queue,
-    failures: s.failures,
+    failures: failureSink(s, logger),
     clock: s.clock,
     random: s.random,
     policy: s.config.retry,
@@ -138,7 +162,7 @@ export function syncAgentDeps(s: Services, logger: Logger): SyncAgentDeps {
     servers: s.servers,
     config: s.config,
     queue: s.queue,
-    failures: s.failures,
+    failures: failureSink(s, logger),
     clock: s.clock,
     random: s.random,
     policy: s.config.retry,

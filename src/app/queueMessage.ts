@@ -48,7 +48,7 @@ export function parseWorkItem(body: unknown): { ok: true; item: WorkItem } | { o
   const b = typeof body === 'string' ? safeJson(body) : body;
   if (typeof b !== 'object' || b === null) return { ok: false, reason: 'body is not a JSON object' };
   const o = b as Record<string, unknown>;
-  const str = (k: string): boolean => typeof o[k] === 'string' && (o[k] as string).length > 0;
+  const str = (k: string): boolean => typeof o[k] === 'string' && o[k].length > 0;
   if (!str('target') || !str('correlationId') || !str('firstSeen')) {
     return { ok: false, reason: 'target, correlationId and firstSeen must be non-empty strings' };
   }

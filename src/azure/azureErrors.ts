@@ -38,6 +38,17 @@ export function toRotationError(error: unknown, details: ErrorDetails, now: Date
   const e = (typeof error === 'object' && error !== null ? error : { message: String(error) }) as RestErrorLike;
   const message = typeof e.message === 'string' ? e.message : 'unknown error';
 
+  // @azure/identity: no credential could sign in. Retrying will not change that (except a token endpoint that
+  // answered 5xx/429), and a retriable label here made a missing identity look like a network blip for minutes.
+  if (e.name === 'CredentialUnavailableError' || e.name === 'AuthenticationRequiredError' || e.name === 'AuthenticationError') {
+    const status = typeof e.statusCode === 'number' ? e.statusCode : undefined;
+    const transient = status !== undefined && (status === 429 || status >= 500);
+    return new RotationError('AuthenticationFailed', transient ? 'retriable' : 'terminal', `Sign-in failed: ${message}`, {
+      cause: error,
+      details: { ...details, ...(status === undefined ? {} : { statusCode: status }) },
+    });
+  }
+
   const lro = LRO_FAILED.exec(message);
   if (lro) {
     const code = lro[1] ?? 'OperationFailed';

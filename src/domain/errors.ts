@@ -23,7 +23,10 @@ export type ProductErrorCode =
   | 'StaleKeyVersion'
   | 'NetworkError'
   | 'UnexpectedResponse'
-  | 'SecretWriteFailed';
+  | 'SecretWriteFailed'
+  | 'AuthenticationFailed'
+  | 'ClientThrottled'
+  | 'WaitingForGeoSecondary';
 
 /** Azure's own codes that this product reasons about. */
 export type AzureErrorCode =

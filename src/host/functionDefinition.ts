@@ -63,7 +63,7 @@ export function register(def: FunctionDefinition): void {
       app.timer(def.name, {
         schedule: def.trigger.schedule,
         runOnStartup: def.trigger.runOnStartup,
-        handler: def.handler as never,
+        handler: def.handler,
       });
       return;
     case 'serviceBusQueue':

@@ -9,7 +9,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Estate } from '../estate/estate.js';
 import type { EventWebhook } from './keyEventPublisher.js';
-import { startEmulator, type EmulatorOptions, type RunningEmulator } from './startEmulator.js';
+import type { EmulatorOptions, RunningEmulator } from './startEmulator.js';
 import type { FaultSpec } from './faultInjector.js';
 
 /** Options that can cross a process boundary (no functions). */
@@ -90,6 +90,9 @@ function serve(): void {
   let emulator: RunningEmulator | undefined;
   const handle = async (req: Request): Promise<unknown> => {
     if (req.type === 'start') {
+      // Loaded here, in the child only: the parent (the app under measurement) must not carry mockttp.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { startEmulator } = require('./startEmulator.js') as typeof import('./startEmulator.js');
       emulator = await startEmulator(req.options);
       return emulator.env();
     }
