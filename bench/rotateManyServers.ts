@@ -97,8 +97,9 @@ async function main(): Promise<void> {
   const ticker = setInterval(() => {
     void emulator.stats(newName).then((st) => {
       const q = host.queue?.counts();
+      const m = process.memoryUsage();
       process.stderr.write(
-        `  t=${((Date.now() - started) / 1000).toFixed(0)}s rotated=${st.serversOnKey ?? 0} requests=${st.requests} 429=${st.throttled} queue=${JSON.stringify(q)}\n`,
+        `  t=${((Date.now() - started) / 1000).toFixed(0)}s rotated=${st.serversOnKey ?? 0} requests=${st.requests} 429=${st.throttled} queue=${JSON.stringify(q)} rss=${mb(m.rss)} heap=${mb(m.heapUsed)}/${mb(m.heapTotal)} external=${mb(m.external)}\n`,
       );
     });
   }, 10_000);
@@ -141,6 +142,10 @@ async function main(): Promise<void> {
   await emulator.stop();
   rmSync(queueDir, { recursive: true, force: true });
   process.exit(done === servers && deadLetters === 0 ? 0 : 1);
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(0)}MB`;
 }
 
 function counting(inner: WorkQueue | undefined, maxAttempt: Map<string, number>): WorkQueue {

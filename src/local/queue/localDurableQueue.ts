@@ -190,6 +190,7 @@ export class LocalDurableQueue implements WorkQueue, FailureSink {
     const now = this.clock.now();
     const visibleAt = at ?? now;
     const accepted: string[] = [];
+    const writes: (() => Promise<void>)[] = [];
     for (const m of messages) {
       const seenAt = this.seen.get(m.messageId);
       if (seenAt !== undefined && now.getTime() - seenAt < this.duplicateWindowMs) continue;
@@ -207,11 +208,16 @@ export class LocalDurableQueue implements WorkQueue, FailureSink {
         deliveryCount: 0,
       };
       // History first: a crash between the two writes can only lose a message the sender was not yet told of.
-      await atomicWrite(join(this.seenDir, m.messageId), now.toISOString());
-      await atomicWrite(this.messageFile(stored), JSON.stringify(stored));
-      this.messages.set(stored.sequenceNumber, stored);
+      writes.push(async () => {
+        await atomicWrite(join(this.seenDir, m.messageId), now.toISOString());
+        await atomicWrite(this.messageFile(stored), JSON.stringify(stored));
+        this.messages.set(stored.sequenceNumber, stored);
+      });
       accepted.push(m.messageId);
     }
+    // Messages are independent files: write up to 32 at a time (a thousand-server fan-out arrives in one call).
+    // The caller is told only after every write has landed.
+    for (let i = 0; i < writes.length; i += 32) await Promise.all(writes.slice(i, i + 32).map((w) => w()));
     if (accepted.length > 0) this.notify();
     return accepted;
   }
@@ -225,9 +231,14 @@ export class LocalDurableQueue implements WorkQueue, FailureSink {
     this.assertOpen();
     const now = this.clock.now().getTime();
     const lockedSeqs = new Set(this.locked.values());
-    const due = [...this.messages.values()]
-      .filter((m) => !lockedSeqs.has(m.sequenceNumber) && Date.parse(m.scheduledEnqueueTimeUtc) <= now)
-      .sort((a, b) => Date.parse(a.scheduledEnqueueTimeUtc) - Date.parse(b.scheduledEnqueueTimeUtc) || a.sequenceNumber - b.sequenceNumber);
+    // One pass, parsing each time once: this runs every time a pump slot frees, over every stored message.
+    const candidates: { m: StoredMessage; at: number }[] = [];
+    for (const m of this.messages.values()) {
+      if (lockedSeqs.has(m.sequenceNumber)) continue;
+      const at = Date.parse(m.scheduledEnqueueTimeUtc);
+      if (at <= now) candidates.push({ m, at });
+    }
+    const due = candidates.sort((a, b) => a.at - b.at || a.m.sequenceNumber - b.m.sequenceNumber).map((c) => c.m);
     const out: ReceivedMessage[] = [];
     for (const m of due) {
       if (out.length >= maxMessages) break;
