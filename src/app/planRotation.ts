@@ -5,13 +5,14 @@
  *
  * The decisions are the rotation's own: the same server resolution ({@link resolveServers}), the same
  * pre-flight ({@link preflightRefusal}), the same protector decision ({@link protectorStep},
- * {@link isStrictlyNewer}), the same geo order (secondaries first), so `plan` and `rotate` cannot disagree.
+ * {@link isNewerVersion}), the same geo order (secondaries first), so `plan` and `rotate` cannot disagree.
  */
 import type { KeyTarget, ServerTarget } from '../config/appConfig.js';
 import { sameArmId } from '../domain/armId.js';
 import { RotationError, isRotationError, type ErrorCode } from '../domain/errors.js';
 import { parseKeyId, serverKeyName, type KeyId } from '../domain/keyId.js';
-import { isStrictlyNewer, protectorStep } from '../domain/protectorDecision.js';
+import { protectorStep } from '../domain/protectorDecision.js';
+import { isNewerVersion } from './versionOrder.js';
 import { mapConcurrent } from './mapConcurrent.js';
 import type { EncryptionProtector, KeyReader } from './ports.js';
 import { preflightRefusal, resolveServers, type RotateDeps } from './rotateServerKeys.js';
@@ -226,7 +227,7 @@ async function planServer(
   const from = step.action === 'switch' ? step.from : (step.current.version ?? '(versionless)');
   if (step.action === 'compare') {
     try {
-      if (!(await isNewer(deps.keys, key, step.current))) {
+      if (!(await isNewerVersion(deps.keys, key, step.current))) {
         actions.push({ action: 'skip', detail: `protector keeps version ${from}, which is newer` });
         return { ...view, actions };
       }
@@ -238,20 +239,3 @@ async function planServer(
   return { ...view, actions };
 }
 
-/** As the rotation compares: creation times from Key Vault; a version in place that no longer exists loses. */
-async function isNewer(keys: KeyReader, candidate: KeyId, current: KeyId): Promise<boolean> {
-  const next = await keys.getKey(candidate);
-  let inPlace: Date | undefined;
-  try {
-    inPlace = (await keys.getKey(current)).createdOn;
-    if (inPlace === undefined) throw missingCreated();
-  } catch (e) {
-    if (!(isRotationError(e) && e.details.statusCode === 404)) throw e;
-  }
-  if (!next.createdOn) throw missingCreated();
-  return isStrictlyNewer(next.createdOn, inPlace);
-}
-
-function missingCreated(): RotationError {
-  return new RotationError('UnexpectedResponse', 'terminal', 'Key Vault did not report a creation time to compare');
-}

@@ -13,9 +13,10 @@ import { parseKeyId, serverKeyName, type KeyId } from '../domain/keyId.js';
 import type { KeyNewVersionCreated } from '../domain/keyVaultEvent.js';
 import type { Outcome } from '../domain/outcome.js';
 import { checkKeyVersion } from '../domain/preflight.js';
-import { isStrictlyNewer, protectorStep } from '../domain/protectorDecision.js';
+import { protectorStep } from '../domain/protectorDecision.js';
 import type { ServerKeyWorkItem } from '../domain/workItem.js';
 import { mapConcurrent } from './mapConcurrent.js';
+import { isNewerVersion } from './versionOrder.js';
 import type { KeyReader, ServerDirectory, SqlServerKeys } from './ports.js';
 import { itemLogProperties, retryOrDeadLetter, type RetryDeps } from './retryOrDeadLetter.js';
 
@@ -201,7 +202,7 @@ async function rotateOne(deps: RotateDeps, item: ServerKeyWorkItem, key: KeyId):
       : { kind: 'skipped', target: item.target, reason: text };
   }
   const from = step.action === 'switch' ? step.from : (step.current.version ?? '(versionless)');
-  if (step.action === 'compare' && !(await isNewer(deps, key, step.current))) {
+  if (step.action === 'compare' && !(await isNewerVersion(deps.keys, key, step.current))) {
     return {
       kind: 'skipped',
       target: item.target,
@@ -210,25 +211,4 @@ async function rotateOne(deps: RotateDeps, item: ServerKeyWorkItem, key: KeyId):
   }
   await deps.sql.setEncryptionProtector(item.target, name, false);
   return { kind: 'rotated', target: item.target, detail: `server key ${name} added; protector switched from version ${from}` };
-}
-
-/** Reads both versions' creation times from Key Vault and compares them (see isStrictlyNewer). */
-async function isNewer(deps: RotateDeps, candidate: KeyId, current: KeyId): Promise<boolean> {
-  const next = await deps.keys.getKey(candidate);
-  let inPlace: Date | undefined;
-  try {
-    inPlace = (await deps.keys.getKey(current)).createdOn;
-    if (inPlace === undefined) throw missingCreated(current);
-  } catch (e) {
-    // The version in place no longer exists in the vault: anything enabled is better than a dangling protector.
-    if (!(isRotationError(e) && e.details.statusCode === 404)) throw e;
-  }
-  if (!next.createdOn) throw missingCreated(candidate);
-  return isStrictlyNewer(next.createdOn, inPlace);
-}
-
-function missingCreated(key: KeyId): RotationError {
-  return new RotationError('UnexpectedResponse', 'terminal', 'Key Vault did not report a creation time to compare', {
-    details: { vault: key.vaultName, key: key.name, version: key.version ?? '' },
-  });
 }

@@ -48,9 +48,17 @@ export function protectorStep(protector: ProtectorView, next: KeyId): ProtectorS
 }
 
 /**
- * Event Grid delivers out of order and more than once: move only to a version created strictly after the one
- * in place. `current` undefined means the version in place no longer exists in the vault.
+ * Event Grid delivers out of order and more than once: move only to a version created after the one in place.
+ * `current` undefined means the version in place no longer exists in the vault. Key Vault reports creation
+ * times in whole seconds, so two versions made within one second tie: the caller breaks a tie by asking Key
+ * Vault which version is the latest (see {@link isStrictlyNewer}'s caller, src/app/versionOrder.ts).
  */
+export function versionOrder(next: Date, current: Date | undefined): 'newer' | 'older' | 'tie' {
+  if (current === undefined || next.getTime() > current.getTime()) return 'newer';
+  return next.getTime() < current.getTime() ? 'older' : 'tie';
+}
+
+/** True when `next` was created strictly after `current` (a tie is not newer). */
 export function isStrictlyNewer(next: Date, current: Date | undefined): boolean {
-  return current === undefined || next.getTime() > current.getTime();
+  return versionOrder(next, current) === 'newer';
 }

@@ -307,3 +307,21 @@ describe('rotateServerKeys', () => {
     expect(sql.writes).toEqual([]);
   });
 });
+
+describe('rotateServerKeys: versions created within the same second', () => {
+  it('switches to the tied version only when Key Vault names it the latest', async () => {
+    const { deps, sql, keys } = setup({ servers: [{ id: PLAIN, switchProtector: true }] });
+    const V4 = '4'.repeat(32);
+    const V5 = '5'.repeat(32);
+    sql.addServer(PLAIN, protectorOn(V4), {});
+    keys.add(keyVersion(V4, '2026-05-20T00:00:00Z')).add(keyVersion(V5, '2026-05-20T00:00:00Z'));
+    // FakeKeyReader's latest is the newest by createdOn, then the one added last: V5.
+
+    const toV5 = await rotateServerKeys(deps, eventFor(V5, 'evt-v5'));
+    const backToV4 = await rotateServerKeys(deps, eventFor(V4, 'evt-v4'));
+
+    expect(toV5.kind === 'processed' && toV5.outcomes[0]?.kind).toBe('rotated');
+    expect(backToV4.kind === 'processed' && backToV4.outcomes[0]?.kind).toBe('skipped');
+    expect(sql.protector(PLAIN).serverKeyName).toBe(`contoso-tde_tde-key_${V5}`);
+  });
+});

@@ -20,9 +20,11 @@ export class FakeKeyReader implements KeyReader {
     if (fault) return Promise.reject(fault);
     const found =
       key.version === undefined
-        ? [...this.#versions.values()]
-            .filter((v) => v.id.toLowerCase().startsWith(`${key.versionlessId.toLowerCase()}/`))
-            .sort((a, b) => (b.createdOn?.getTime() ?? 0) - (a.createdOn?.getTime() ?? 0))[0]
+        ? // Latest: newest createdOn; among versions created in the same second, the one added last.
+          [...this.#versions.values()]
+            .map((v, i) => ({ v, i }))
+            .filter(({ v }) => v.id.toLowerCase().startsWith(`${key.versionlessId.toLowerCase()}/`))
+            .sort((a, b) => (b.v.createdOn?.getTime() ?? 0) - (a.v.createdOn?.getTime() ?? 0) || b.i - a.i)[0]?.v
         : this.#versions.get(key.id.toLowerCase());
     if (!found) {
       return Promise.reject(
