@@ -7,6 +7,7 @@ import { ServiceBusClient } from '@azure/service-bus';
 import { CachedKeyReader } from './app/cachedKeyReader.js';
 import type { WorkItemHandlers } from './app/processWorkItem.js';
 import { serverKeyHandler } from './app/processWorkItem.js';
+import type { RetryDeps } from './app/retryOrDeadLetter.js';
 import type { RotateDeps } from './app/rotateServerKeys.js';
 import { processSyncAgentItem, type SyncAgentDeps } from './app/rotateSyncAgentKeys.js';
 import { ArmSqlServerKeys } from './azure/armSqlServerKeys.js';
@@ -138,13 +139,9 @@ function failureSink(s: Services, logger: Logger): Services['failures'] {
     : s.failures;
 }
 
-/** The dependencies of the server-key use cases, with this invocation's logger. */
-export function rotateDeps(s: Services, logger: Logger): RotateDeps {
+/** What every use case needs to retry or dead-letter, with this invocation's logger. */
+function retryDeps(s: Services, logger: Logger): RetryDeps {
   return {
-    keys: s.keys,
-    sql: s.sql,
-    servers: s.servers,
-    config: s.config,
     queue: s.queue,
     failures: failureSink(s, logger),
     clock: s.clock,
@@ -154,20 +151,14 @@ export function rotateDeps(s: Services, logger: Logger): RotateDeps {
   };
 }
 
+/** The dependencies of the server-key use cases, with this invocation's logger. */
+export function rotateDeps(s: Services, logger: Logger): RotateDeps {
+  return { ...retryDeps(s, logger), keys: s.keys, sql: s.sql, servers: s.servers, config: s.config };
+}
+
 /** The dependencies of the sync-agent use cases, with this invocation's logger. */
 export function syncAgentDeps(s: Services, logger: Logger): SyncAgentDeps {
-  return {
-    syncAgents: s.syncAgents,
-    secrets: s.secrets,
-    servers: s.servers,
-    config: s.config,
-    queue: s.queue,
-    failures: failureSink(s, logger),
-    clock: s.clock,
-    random: s.random,
-    policy: s.config.retry,
-    logger,
-  };
+  return { ...retryDeps(s, logger), syncAgents: s.syncAgents, secrets: s.secrets, servers: s.servers, config: s.config };
 }
 
 /** What the queue worker runs per kind of work item. */

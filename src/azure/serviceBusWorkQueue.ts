@@ -5,9 +5,20 @@
  */
 import type { ServiceBusMessage, ServiceBusSender } from '@azure/service-bus';
 import type { FailureSink, WorkQueue } from '../app/ports.js';
-import { messageIdFor, toQueueMessage } from '../app/queueMessage.js';
+import { messageIdFor, toQueueMessage, type QueueMessage } from '../app/queueMessage.js';
 import type { WorkItem } from '../domain/workItem.js';
 import type { Clock } from '../app/ports.js';
+
+function serviceBusMessage(m: QueueMessage): ServiceBusMessage {
+  return {
+    body: m.body,
+    messageId: m.messageId,
+    subject: m.subject,
+    contentType: m.contentType,
+    correlationId: m.correlationId,
+    applicationProperties: { ...m.applicationProperties },
+  };
+}
 
 /** The part of ServiceBusSender this adapter uses (a fake that records calls implements it in tests). */
 export type MessageScheduler = Pick<ServiceBusSender, 'scheduleMessages'>;
@@ -24,17 +35,7 @@ export class ServiceBusWorkQueue implements WorkQueue {
   async schedule(items: readonly WorkItem[], at?: Date): Promise<void> {
     if (items.length === 0) return;
     const when = at ?? this.#clock.now();
-    const messages: ServiceBusMessage[] = items.map((item) => {
-      const m = toQueueMessage(item);
-      return {
-        body: m.body,
-        messageId: m.messageId,
-        subject: m.subject,
-        contentType: m.contentType,
-        correlationId: m.correlationId,
-        applicationProperties: { ...m.applicationProperties },
-      };
-    });
+    const messages = items.map((item) => serviceBusMessage(toQueueMessage(item)));
     // One call per 100 messages keeps each batch well under the 256 KB (Standard) message-batch limit.
     for (let i = 0; i < messages.length; i += 100) {
       await this.#sender.scheduleMessages(messages.slice(i, i + 100), when);
@@ -56,18 +57,16 @@ export class ServiceBusFailureSink implements FailureSink {
     const m = toQueueMessage(item);
     await this.#sender.scheduleMessages(
       [
-        {
-          body: m.body,
+        serviceBusMessage({
+          ...m,
           messageId: `${messageIdFor(item)}-failed`,
           subject: `${item.kind}.failed`,
-          contentType: m.contentType,
-          correlationId: m.correlationId,
           applicationProperties: {
             ...m.applicationProperties,
             deadLetterReason: reason,
             deadLetterErrorDescription: description.slice(0, 1024),
           },
-        },
+        }),
       ],
       this.#clock.now(),
     );
