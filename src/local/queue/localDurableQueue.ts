@@ -209,8 +209,14 @@ export class LocalDurableQueue implements WorkQueue, FailureSink {
       };
       // History first: a crash between the two writes can only lose a message the sender was not yet told of.
       writes.push(async () => {
-        await atomicWrite(join(this.seenDir, m.messageId), now.toISOString());
-        await atomicWrite(this.messageFile(stored), JSON.stringify(stored));
+        try {
+          await atomicWrite(join(this.seenDir, m.messageId), now.toISOString());
+          await atomicWrite(this.messageFile(stored), JSON.stringify(stored));
+        } catch (e) {
+          // Not stored: the sender's retry must not be mistaken for a duplicate.
+          this.seen.delete(m.messageId);
+          throw e;
+        }
         this.messages.set(stored.sequenceNumber, stored);
       });
       accepted.push(m.messageId);
