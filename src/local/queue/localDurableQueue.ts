@@ -213,8 +213,9 @@ export class LocalDurableQueue implements WorkQueue, FailureSink {
           await atomicWrite(join(this.seenDir, m.messageId), now.toISOString());
           await atomicWrite(this.messageFile(stored), JSON.stringify(stored));
         } catch (e) {
-          // Not stored: the sender's retry must not be mistaken for a duplicate.
+          // Not stored: the sender's retry must not be mistaken for a duplicate, now or after a restart.
           this.seen.delete(m.messageId);
+          await rm(join(this.seenDir, m.messageId), { force: true }).catch(() => undefined);
           throw e;
         }
         this.messages.set(stored.sequenceNumber, stored);
