@@ -1,8 +1,5 @@
-import { InvocationContext } from '@azure/functions';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { keyNewVersionCreated, keyNewVersionCreatedHandler } from '../../functions/keyNewVersionCreated.js';
-import { configureServices, resetServices } from '../../src/compositionRoot.js';
-import type { RunningEmulator } from '../../src/local/emulator/index.js';
 import {
   TDE_KEY_V2,
   TDE_KEY_V2_NAME,
@@ -10,10 +7,8 @@ import {
   TEST_SUBSCRIPTION_ID,
   TEST_TDE_VAULT,
   TEST_TDE_VAULT_URL,
-  startTestEmulator,
 } from '../support/emulator.js';
-import { FakeFailureSink } from '../support/fakes/fakeFailureSink.js';
-import { FakeWorkQueue } from '../support/fakes/fakeWorkQueue.js';
+import { capturingContext, useFunctionTestEnv } from '../support/functionHarness.js';
 
 const SERVERS = `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/${TEST_RESOURCE_GROUP}/providers/Microsoft.Sql/servers`;
 const KEY = `${TEST_TDE_VAULT_URL}/keys/tde-key`;
@@ -52,45 +47,15 @@ function eventGridEvent(version: string, overrides: Record<string, unknown> = {}
   };
 }
 
-function context(lines: string[]): InvocationContext {
-  return new InvocationContext({
-    functionName: keyNewVersionCreated.name,
-    invocationId: 'test-invocation',
-    logHandler: (level, ...args) => lines.push(`${level} ${args.map(String).join(' ')}`),
-  });
-}
-
 describe('Function: keyNewVersionCreated', () => {
-  let emulator: RunningEmulator;
-  let queue: FakeWorkQueue;
-  let failures: FakeFailureSink;
-  const saved = process.env['ROTATION_CONFIG'];
+  const env = useFunctionTestEnv(rotationConfig);
 
-  beforeAll(async () => {
-    emulator = await startTestEmulator();
-  });
-  afterAll(async () => {
-    await emulator.stop();
-    if (saved === undefined) delete process.env['ROTATION_CONFIG'];
-    else process.env['ROTATION_CONFIG'] = saved;
-  });
-  beforeEach(() => {
-    process.env['ROTATION_CONFIG'] = JSON.stringify(rotationConfig);
-    resetServices();
-    queue = new FakeWorkQueue();
-    failures = new FakeFailureSink();
-    configureServices({ queue, failures });
-  });
-  afterEach(() => {
-    emulator.faults.clear();
-  });
-
-  const server = (name: string) => emulator.state.server(TEST_SUBSCRIPTION_ID, TEST_RESOURCE_GROUP, name);
+  const server = (name: string) => env.emulator.state.server(TEST_SUBSCRIPTION_ID, TEST_RESOURCE_GROUP, name);
 
   it('rotates every configured server for an Event Grid schema event', async () => {
     const lines: string[] = [];
 
-    await keyNewVersionCreatedHandler(eventGridEvent(TDE_KEY_V2), context(lines));
+    await keyNewVersionCreatedHandler(eventGridEvent(TDE_KEY_V2), capturingContext(keyNewVersionCreated.name, lines));
 
     for (const name of ['sql-primary', 'sql-secondary', 'sql-plain']) {
       expect(server(name)?.keys.has(TDE_KEY_V2_NAME.toLowerCase())).toBe(true);
@@ -102,7 +67,7 @@ describe('Function: keyNewVersionCreated', () => {
   });
 
   it('rotates for a CloudEvents 1.0 event of a new version made in the vault', async () => {
-    const newId = await emulator.rotateKey(TEST_TDE_VAULT, 'tde-key');
+    const newId = await env.emulator.rotateKey(TEST_TDE_VAULT, 'tde-key');
     const version = newId.split('/').at(-1) ?? '';
     const ev = eventGridEvent(version);
     const cloudEvent = {
@@ -115,31 +80,31 @@ describe('Function: keyNewVersionCreated', () => {
       data: ev.data,
     };
 
-    await keyNewVersionCreatedHandler(cloudEvent, context([]));
+    await keyNewVersionCreatedHandler(cloudEvent, capturingContext(keyNewVersionCreated.name, []));
 
     expect(server('sql-primary')?.protector.serverKeyName).toBe(`${TEST_TDE_VAULT}_tde-key_${version}`);
   });
 
   it('rejects a malformed event with a log line naming the problem, without throwing or calling Azure', async () => {
     const lines: string[] = [];
-    const before = emulator.stats.log.length;
+    const before = env.emulator.stats.log.length;
 
-    await keyNewVersionCreatedHandler(eventGridEvent(TDE_KEY_V2, { data: { ...eventGridEvent(TDE_KEY_V2).data, Version: 'abc' } }), context(lines));
+    await keyNewVersionCreatedHandler(eventGridEvent(TDE_KEY_V2, { data: { ...eventGridEvent(TDE_KEY_V2).data, Version: 'abc' } }), capturingContext(keyNewVersionCreated.name, lines));
 
     expect(lines.join('\n')).toMatch(/^error Event rejected: .*Version/m);
-    expect(emulator.stats.log.length).toBe(before);
+    expect(env.emulator.stats.log.length).toBe(before);
   });
 
   it('acknowledges and ignores other event types with a log line saying so', async () => {
     const lines: string[] = [];
 
-    await keyNewVersionCreatedHandler(eventGridEvent(TDE_KEY_V2, { eventType: 'Microsoft.KeyVault.SecretNewVersionCreated' }), context(lines));
+    await keyNewVersionCreatedHandler(eventGridEvent(TDE_KEY_V2, { eventType: 'Microsoft.KeyVault.SecretNewVersionCreated' }), capturingContext(keyNewVersionCreated.name, lines));
 
     expect(lines.join('\n')).toMatch(/Event ignored: type Microsoft\.KeyVault\.SecretNewVersionCreated/);
   });
 
   it('schedules a retry on the queue when ARM throttles one server', async () => {
-    emulator.faults.inject({
+    env.emulator.faults.inject({
       kind: 'throttle',
       route: 'arm.serverKeys.createOrUpdate',
       url: /sql-plain/,
@@ -147,10 +112,10 @@ describe('Function: keyNewVersionCreated', () => {
       retryAfterSeconds: 7,
     });
 
-    await keyNewVersionCreatedHandler(eventGridEvent(TDE_KEY_V2, { id: 'evt-throttled' }), context([]));
+    await keyNewVersionCreatedHandler(eventGridEvent(TDE_KEY_V2, { id: 'evt-throttled' }), capturingContext(keyNewVersionCreated.name, []));
 
-    expect(queue.scheduled).toHaveLength(1);
-    expect(queue.scheduled[0]?.item).toMatchObject({ target: `${SERVERS}/sql-plain`, attempt: 2, correlationId: 'evt-throttled' });
-    expect(failures.deadLetters).toEqual([]);
+    expect(env.queue.scheduled).toHaveLength(1);
+    expect(env.queue.scheduled[0]?.item).toMatchObject({ target: `${SERVERS}/sql-plain`, attempt: 2, correlationId: 'evt-throttled' });
+    expect(env.failures.deadLetters).toEqual([]);
   });
 });
