@@ -7,6 +7,8 @@
  * waiting longer and longer does not make the secondary arrive sooner.
  */
 import type { RetryPolicy } from '../config/appConfig.js';
+import { OPERATION_FAILED_MAX_ATTEMPTS } from './errorClassification.js';
+import type { ErrorCode } from './errors.js';
 
 /**
  * Defaults sized for ARM write throttling. ARM refills a subscription's write bucket at 10 per second up to 200,
@@ -26,6 +28,15 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
   orderMaxAttempts: 40,
 });
 
+/**
+ * Codes retried fewer times than the policy allows: attempts in all (the first included) for an item whose
+ * latest failure has this code, whatever `maxAttempts` says (the lower limit wins). `OperationFailed` is a
+ * long-running operation that failed without naming why: worth a second and third try, not ten.
+ */
+export const CODE_MAX_ATTEMPTS: Readonly<Partial<Record<ErrorCode, number>>> = Object.freeze({
+  OperationFailed: OPERATION_FAILED_MAX_ATTEMPTS,
+});
+
 /** Relative jitter of the waiting-on-order delay (+/- this fraction). */
 export const ORDER_JITTER = 0.1;
 
@@ -38,27 +49,31 @@ export interface NextDelayInput {
   /** Uniform in [0, 1). */
   readonly random: () => number;
   readonly kind: 'retriable' | 'waitingOnOrder';
+  /** Code of the failure: a code in {@link CODE_MAX_ATTEMPTS} lowers the attempt limit. */
+  readonly code?: ErrorCode;
 }
 
 /**
  * Milliseconds to wait before attempt `attempt + 1`, or `undefined` when `attempt` was the last one allowed
  * (`maxAttempts` for retriable failures, `orderMaxAttempts` for waiting on order): dead-letter the item.
  * The attempt number is the item's, shared by both kinds, so the two limits bound the item's total attempts.
+ * A `code` listed in {@link CODE_MAX_ATTEMPTS} lowers the limit of either kind to its own.
  * Throws RangeError for an attempt that is not a positive integer (a bug, not an input).
  */
 export function nextDelayMs(input: NextDelayInput): number | undefined {
-  const { attempt, policy, retryAfterMs, random, kind } = input;
+  const { attempt, policy, retryAfterMs, random, kind, code } = input;
   if (!Number.isInteger(attempt) || attempt < 1) throw new RangeError(`attempt must be a positive integer, got ${attempt}`);
   const floor = retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs > 0 ? Math.ceil(retryAfterMs) : 0;
   const r = clampUnit(random());
+  const codeLimit = (code === undefined ? undefined : CODE_MAX_ATTEMPTS[code]) ?? Number.POSITIVE_INFINITY;
 
   if (kind === 'waitingOnOrder') {
-    if (attempt >= policy.orderMaxAttempts) return undefined;
+    if (attempt >= Math.min(policy.orderMaxAttempts, codeLimit)) return undefined;
     const jittered = Math.round(policy.orderDelayMs * (1 - ORDER_JITTER + 2 * ORDER_JITTER * r));
     return Math.max(floor, jittered);
   }
 
-  if (attempt >= policy.maxAttempts) return undefined;
+  if (attempt >= Math.min(policy.maxAttempts, codeLimit)) return undefined;
   // 2^(attempt-1) overflows to Infinity for huge attempts; min() with the cap keeps it finite.
   const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** (attempt - 1));
   // r < 1, so this is an integer in [0, ceiling], both ends included.

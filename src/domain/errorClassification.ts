@@ -15,6 +15,12 @@
  *   to retry them, and the attempt limit bounds the cost of a 500 that is really permanent.
  * - 409 EncryptionProtectorChangeInProgress is retriable: like OperationInterrupted it says "another change on
  *   this resource is running"; once it finishes the same request succeeds.
+ * - 400 OldGenerationOfAKVKeyBeingUsedError (SQL refuses an older key version as protector) stays terminal in
+ *   the table, but it is not a failure of the rotation: a newer version is already in place, which is what the
+ *   "never backwards" rule wants. {@link isNewerVersionInPlace} lets the use case report it as skipped.
+ * - A failed long-running operation whose error carries no code (core-lro: "The long-running operation has
+ *   failed") is `OperationFailed`: retriable, but only {@link OPERATION_FAILED_MAX_ATTEMPTS} attempts in all
+ *   (see CODE_MAX_ATTEMPTS in backoff.ts), because nobody can tell whether it was transient.
  * - 409 ServerKeyUriAlreadyExists is success: the server key name is derived from the URI (`vault_key_version`),
  *   so the URI being registered means our key is already there.
  * - 400s stay terminal even where they smell transient (AkvKeyTimeout, ManagedInstanceStarting): the spec
@@ -25,8 +31,8 @@ import type { ErrorClass } from './errors.js';
 
 export type ArmErrorDisposition = ErrorClass | 'success';
 
-export interface ArmErrorRule {
-  readonly code: string;
+export interface ArmErrorRule<C extends string = string> {
+  readonly code: C;
   /** The status the spec pairs the code with (informative; classification by code ignores it). */
   readonly statusCode: number;
   readonly class: ArmErrorDisposition;
@@ -37,12 +43,12 @@ const VALIDATION = 'validation failure (400): retrying the same request cannot s
 const NOT_FOUND = 'not found (404): the server, key or operation does not exist';
 const CONFLICT = 'conflict (409) that retrying does not resolve';
 
-function rules(statusCode: number, cls: ArmErrorDisposition, why: string, codes: readonly string[]): ArmErrorRule[] {
+function rules<const C extends string>(statusCode: number, cls: ArmErrorDisposition, why: string, codes: readonly C[]): ArmErrorRule<C>[] {
   return codes.map((code) => ({ code, statusCode, class: cls, why }));
 }
 
 /** The seed table: code -> class and why. Exported as data so tests iterate it. */
-export const ARM_ERROR_SEED_TABLE: readonly ArmErrorRule[] = Object.freeze([
+export const ARM_ERROR_SEED_TABLE = Object.freeze([
   ...rules(400, 'waitingOnOrder', 'geo secondary does not have the key yet: add it there first, then retry the primary', [
     'KeyMaterialNotFoundOnRemoteServer',
     'SameKeyMaterialNotFoundOnRemoteServer',
@@ -87,7 +93,6 @@ export const ARM_ERROR_SEED_TABLE: readonly ArmErrorRule[] = Object.freeze([
     'ManagedInstanceStarting',
     'ManagedInstanceStoppingOrStopped',
     'MissingKeyVaultUriForRestore',
-    'OldGenerationOfAKVKeyBeingUsedError',
     'PerDatabaseCMKAKVKeyMaterialMissingOnGeoSecondary',
     'PerDatabaseCMKAKVKeyUriMissingOnGeoSecondary',
     'PerDatabaseCMKCopyOrReplicationAttemptedWithoutCurrentKeys',
@@ -102,6 +107,9 @@ export const ARM_ERROR_SEED_TABLE: readonly ArmErrorRule[] = Object.freeze([
     'SecurityAzureKeyVaultUrlNullOrEmpty',
     'SecurityInvalidAzureKeyVaultRecoveryLevel',
     'UmiMissingAkvPermissions',
+  ]),
+  ...rules(400, 'terminal', 'an older key version than the protector in place is refused: a newer version is in place (isNewerVersionInPlace)', [
+    'OldGenerationOfAKVKeyBeingUsedError',
   ]),
   ...rules(404, 'terminal', NOT_FOUND, [
     'OperationIdNotFound',
@@ -142,11 +150,36 @@ export const ARM_ERROR_SEED_TABLE: readonly ArmErrorRule[] = Object.freeze([
   ...rules(409, 'terminal', CONFLICT, ['Conflict']),
 ].map((r) => Object.freeze(r)));
 
-const BY_CODE: ReadonlyMap<string, ArmErrorDisposition> = new Map(
-  ARM_ERROR_SEED_TABLE.map((r) => [r.code.toLowerCase(), r.class]),
+/** Every code of the seed table: the Azure (ARM) codes this product knows by name. */
+export type ArmErrorCode = (typeof ARM_ERROR_SEED_TABLE)[number]['code'];
+
+const BY_CODE: ReadonlyMap<string, ArmErrorRule<ArmErrorCode>> = new Map(
+  ARM_ERROR_SEED_TABLE.map((r) => [r.code.toLowerCase(), r]),
 );
 
-/** Node / undici transport error codes: the request may not have reached Azure, so trying again is safe. */
+/** The seed table's spelling of a code (ARM codes compare case-insensitively), or undefined when unknown. */
+export function knownArmErrorCode(code: string): ArmErrorCode | undefined {
+  return BY_CODE.get(code.toLowerCase())?.code;
+}
+
+/** SQL's refusal of an older key version as protector: a newer version is in place (see the file comment). */
+export const NEWER_VERSION_IN_PLACE_CODE = 'OldGenerationOfAKVKeyBeingUsedError' satisfies ArmErrorCode;
+
+/**
+ * True when a failed protector switch means "a newer version of this key is already the protector": the use
+ * case reports the outcome `skipped` (a newer version is in place) instead of a failure.
+ */
+export function isNewerVersionInPlace(error: { readonly code?: unknown }): boolean {
+  return typeof error.code === 'string' && error.code.toLowerCase() === NEWER_VERSION_IN_PLACE_CODE.toLowerCase();
+}
+
+/** Attempts in all for a failed long-running operation that named no code (`OperationFailed`). */
+export const OPERATION_FAILED_MAX_ATTEMPTS = 3;
+
+/**
+ * Node / undici / core-rest-pipeline transport error codes: the request may not have reached Azure, so trying
+ * again is safe. The one list: the adapters' error translation (src/azure/azureErrors.ts) uses it too.
+ */
 export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
   'ECONNRESET',
   'ECONNREFUSED',
@@ -154,12 +187,14 @@ export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
   'ETIMEDOUT',
   'ESOCKETTIMEDOUT',
   'EPIPE',
+  'ENETRESET',
   'ENOTFOUND',
   'EAI_AGAIN',
   'EHOSTUNREACH',
   'ENETUNREACH',
   'ENETDOWN',
   'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
   'UND_ERR_CONNECT_TIMEOUT',
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
@@ -180,7 +215,7 @@ export function classifyArmError(error: ArmErrorInput): ArmErrorDisposition {
   const { statusCode, code, networkError } = error;
   if (code !== undefined) {
     const byCode = BY_CODE.get(code.toLowerCase());
-    if (byCode !== undefined) return byCode;
+    if (byCode !== undefined) return byCode.class;
     if (statusCode === undefined && NETWORK_ERROR_CODES.has(code)) return 'retriable';
   }
   if (networkError === true && statusCode === undefined) return 'retriable';

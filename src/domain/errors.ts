@@ -3,17 +3,24 @@
  * `code` (Azure's own code where there is one), a `class` that decides what happens next, and identifiers
  * (vault, key, version, server), never a secret.
  */
+import type { ArmErrorCode } from './errorClassification.js';
 
 /** What the caller must do with a failure. */
 export type ErrorClass =
-  /** Try again later through the backoff queue (429, 503, 500 OperationTimedOut, 409 OperationInterrupted, network). */
+  /**
+   * Try again later through the backoff queue (429, 503, 500 OperationTimedOut, 409 OperationInterrupted and
+   * EncryptionProtectorChangeInProgress, 503 AzureKeyVaultConnectionFailed, network, OperationFailed).
+   */
   | 'retriable'
   /** A geo secondary does not have the key yet: try again on the ordering schedule. */
   | 'waitingOnOrder'
-  /** Nothing will change by retrying: validation errors, 404, other 409s, refused keys. */
+  /**
+   * Nothing will change by retrying: validation errors, 404, other 409s, refused keys, sign-in failures
+   * (AggregateAuthenticationError), canceled operations, bugs (UnexpectedError).
+   */
   | 'terminal';
 
-/** Codes raised by the product itself (Azure's codes pass through as plain strings). */
+/** Codes raised by the product itself. */
 export type ProductErrorCode =
   | 'InvalidKeyId'
   | 'InvalidEvent'
@@ -21,28 +28,50 @@ export type ProductErrorCode =
   | 'InvalidArmId'
   | 'KeyNotConfigured'
   | 'StaleKeyVersion'
+  | 'NoEnabledKeyVersion'
   | 'NetworkError'
   | 'UnexpectedResponse'
+  /** A bug or an error nobody planned for (a TypeError in an SDK call): terminal, naming the step. */
+  | 'UnexpectedError'
+  /** A long-running operation failed without saying why (core-lro): retried a few times only. */
+  | 'OperationFailed'
+  /** A long-running operation was canceled (core-lro "Operation was canceled"): terminal. */
+  | 'OperationCanceled'
+  /** An Azure error code this product does not know by name (the code itself is in `details.azureCode`). */
+  | 'UnknownAzureError'
+  /** An HTTP error answer without any error code (the status is in `details.statusCode`). */
+  | 'HttpError'
   | 'SecretWriteFailed'
+  | 'SecretNameCollision'
+  /** A work item asks for something ROTATION_CONFIG does not hold (unconfigured target, foreign vault or secret). */
+  | 'NotInConfig'
   | 'AuthenticationFailed'
   | 'ClientThrottled'
-  | 'WaitingForGeoSecondary';
+  | 'WaitingForGeoSecondary'
+  | 'MaxAttemptsExceeded'
+  /** Outcome markers (a deferred outcome's code), not failures. */
+  | 'Queued'
+  | 'Pending';
 
-/** Azure's own codes that this product reasons about. */
-export type AzureErrorCode =
-  | 'AzureKeyVaultKeyDisabled'
-  | 'AzureKeyVaultRsaKeyNotSupported'
-  | 'AzureKeyVaultInvalidExpirationDate'
-  | 'ServerKeyNameAlreadyExists'
-  | 'KeyMaterialNotFoundOnRemoteServer'
-  | 'SameKeyMaterialNotFoundOnRemoteServer'
-  | 'SameKeyUriNotFoundOnRemoteServer'
-  | 'OperationTimedOut'
-  | 'OperationInterrupted'
-  | 'TooManyRequests'
-  | 'ServiceUnavailable';
+/** Key Vault / Managed HSM data-plane codes (the `error.code` of its answers) that this product reasons about. */
+export const KEY_VAULT_ERROR_CODES = [
+  'Unauthorized',
+  'Forbidden',
+  'KeyNotFound',
+  'SecretNotFound',
+  'VaultNotFound',
+  'BadParameter',
+  'Throttled',
+  'KeyDisabled',
+  'SecretDisabled',
+] as const;
+export type KeyVaultErrorCode = (typeof KEY_VAULT_ERROR_CODES)[number];
 
-export type ErrorCode = ProductErrorCode | AzureErrorCode | (string & {});
+/** Azure's own codes that this product reasons about: every ARM code of the classification table, and Key Vault's. */
+export type AzureErrorCode = ArmErrorCode | KeyVaultErrorCode;
+
+/** Closed: a code the compiler does not know is a bug (an unknown Azure code becomes `UnknownAzureError`). */
+export type ErrorCode = ProductErrorCode | AzureErrorCode;
 
 /** Identifiers attached to an error for logs and dead-letter reasons. Never a secret. */
 export interface ErrorDetails {
@@ -52,6 +81,10 @@ export interface ErrorDetails {
   readonly server?: string;
   readonly agent?: string;
   readonly statusCode?: number;
+  /** Azure's own error code when it is not one this product knows by name (`UnknownAzureError`). */
+  readonly azureCode?: string;
+  /** The adapter call that failed, e.g. `serverKeys.beginCreateOrUpdate` (named in `UnexpectedError`). */
+  readonly step?: string;
   /** Minimum wait before a retry, from `Retry-After` or `x-ms-retry-after-ms`. */
   readonly retryAfterMs?: number;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RETRY_POLICY, ORDER_JITTER, nextDelayMs, parseRetryAfter } from '../../src/domain/backoff.js';
+import { CODE_MAX_ATTEMPTS, DEFAULT_RETRY_POLICY, ORDER_JITTER, nextDelayMs, parseRetryAfter } from '../../src/domain/backoff.js';
 import type { RetryPolicy } from '../../src/config/appConfig.js';
 
 const policy: RetryPolicy = { baseMs: 1_000, capMs: 60_000, maxAttempts: 8, orderDelayMs: 30_000, orderMaxAttempts: 5 };
@@ -87,6 +87,27 @@ describe('Function: nextDelayMs', () => {
   it('stays finite for absurd attempt numbers', () => {
     const p = { ...policy, maxAttempts: 10_000 };
     expect(nextDelayMs({ attempt: 5_000, policy: p, random: () => 0.9999999999, kind: 'retriable' })).toBe(60_000);
+  });
+
+  it('gives up on OperationFailed after 3 attempts in all, however many the policy allows', () => {
+    const generous = { ...policy, maxAttempts: 10 };
+
+    const second = nextDelayMs({ attempt: 2, policy: generous, random: () => 0.5, kind: 'retriable', code: 'OperationFailed' });
+    const third = nextDelayMs({ attempt: 3, policy: generous, random: () => 0.5, kind: 'retriable', code: 'OperationFailed' });
+
+    expect(second).toBeDefined();
+    expect(third).toBeUndefined();
+    expect(CODE_MAX_ATTEMPTS.OperationFailed).toBe(3);
+  });
+
+  it('keeps the policy limit for codes without a limit of their own', () => {
+    expect(nextDelayMs({ attempt: 3, policy, random: () => 0.5, kind: 'retriable', code: 'TooManyRequests' })).toBeDefined();
+  });
+
+  it('keeps the lower policy limit when it is below the code limit', () => {
+    const strict = { ...policy, maxAttempts: 2 };
+
+    expect(nextDelayMs({ attempt: 2, policy: strict, random: () => 0.5, kind: 'retriable', code: 'OperationFailed' })).toBeUndefined();
   });
 
   it('has ARM-sized defaults', () => {

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ARM_ERROR_SEED_TABLE, classifyArmError } from '../../src/domain/errorClassification.js';
+import {
+  ARM_ERROR_SEED_TABLE,
+  NETWORK_ERROR_CODES,
+  classifyArmError,
+  isNewerVersionInPlace,
+  knownArmErrorCode,
+} from '../../src/domain/errorClassification.js';
 
 const SPECS = ['ServerKeys.json', 'EncryptionProtectors.json'].map((f) =>
   resolve(__dirname, '../../../shared/vectors/sql-spec/2025-01-01', f),
@@ -51,6 +57,11 @@ describe('Function: classifyArmError', () => {
     ['SameKeyUriNotFoundOnRemoteServer', 400, 'waitingOnOrder'],
     ['OperationTimedOut', 500, 'retriable'],
     ['OperationInterrupted', 409, 'retriable'],
+    ['EncryptionProtectorChangeInProgress', 409, 'retriable'],
+    ['AzureKeyVaultConnectionFailed', 503, 'retriable'],
+    ['AzureKeyVaultGenericConnectionError', 503, 'retriable'],
+    ['OldGenerationOfAKVKeyBeingUsedError', 400, 'terminal'],
+    ['OperationCancelled', 409, 'terminal'],
     ['SubscriptionTooManyRequests', 429, 'retriable'],
     ['TooManyRequests', 503, 'retriable'],
     ['InvalidKeyName', 400, 'terminal'],
@@ -83,6 +94,32 @@ describe('Function: classifyArmError', () => {
   ] as const)('classifies %o by status or transport as %s', (input, cls) => {
     expect(classifyArmError(input)).toBe(cls);
   });
+
+  it.each([
+    ['OldGenerationOfAKVKeyBeingUsedError', true],
+    ['oldgenerationofakvkeybeingusederror', true],
+    ['AzureKeyVaultKeyDisabled', false],
+    ['OperationInterrupted', false],
+  ] as const)('says whether %s means a newer version is in place: %s', (code, expected) => {
+    expect(isNewerVersionInPlace({ code })).toBe(expected);
+  });
+
+  it('does not take a missing or non-string code for a newer version in place', () => {
+    expect(isNewerVersionInPlace({})).toBe(false);
+    expect(isNewerVersionInPlace({ code: 400 })).toBe(false);
+  });
+
+  it("returns the table's spelling of a known code and nothing for an unknown one", () => {
+    expect(knownArmErrorCode('encryptionprotectorchangeinprogress')).toBe('EncryptionProtectorChangeInProgress');
+    expect(knownArmErrorCode('SomethingAzureInventedLastWeek')).toBeUndefined();
+  });
+
+  it.each(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'REQUEST_SEND_ERROR'])(
+    'knows %s as a network error code',
+    (code) => {
+      expect(NETWORK_ERROR_CODES.has(code)).toBe(true);
+    },
+  );
 
   it('matches codes case-insensitively', () => {
     expect(classifyArmError({ code: 'operationtimedout' })).toBe('retriable');
