@@ -9,10 +9,15 @@ import { parseKeyUri, type EmulatorState, type ServerKeyState, type ServerState,
 
 /** Settings of the ARM routes. */
 export interface ArmSqlOptions {
-  /** Retry-After on LRO answers. */
-  readonly lroRetryAfterSeconds: number;
-  /** Status polls answering InProgress before Succeeded. */
+  /** Retry-After on LRO answers; false sends none (as the recorded azure-cli flow shows for server keys). */
+  readonly lroRetryAfterSeconds: number | false;
+  /** Status polls answering InProgress before Succeeded (a minimum, on top of the duration). */
   readonly lroInProgressPolls: number;
+  /**
+   * How long an operation runs before its status says Succeeded, in milliseconds of the clock: one figure for
+   * every kind, or per kind (`serverKey`, `encryptionProtector`, see {@link LroKind}). Default 0.
+   */
+  readonly operationDurationMs?: number | Readonly<Partial<Record<LroKind, number>>>;
   /** Items per page of list operations. */
   readonly pageSize: number;
   /** Milliseconds since the epoch. */
@@ -28,10 +33,15 @@ export interface ArmRoute {
   handle(): EmulatorResponse;
 }
 
+/** Kinds of long-running operation, as they appear in the operation URLs (`{kind}AzureAsyncOperation`). */
+export type LroKind = 'serverKey' | 'encryptionProtector';
+
 interface Operation {
   readonly id: string;
   readonly startTime: string;
   remainingPolls: number;
+  /** Clock time at which the operation has completed. */
+  readonly doneAt: number;
   /** The resource as the final GET of the Location URL returns it. */
   readonly result: () => unknown;
 }
@@ -253,10 +263,13 @@ export class ArmSqlRoutes {
 
   // ---- long-running operations -------------------------------------------------------------------------------
 
-  private accepted(req: EmulatorRequest, server: ServerState, kind: string, operation: string, result: () => unknown): EmulatorResponse {
+  private accepted(req: EmulatorRequest, server: ServerState, kind: LroKind, operation: string, result: () => unknown): EmulatorResponse {
     const id = randomUUID();
-    const startTime = new Date(this.options.clock()).toISOString();
-    this.operations.set(id, { id, startTime, remainingPolls: this.options.lroInProgressPolls, result });
+    const now = this.options.clock();
+    const startTime = new Date(now).toISOString();
+    const d = this.options.operationDurationMs;
+    const durationMs = typeof d === 'number' ? d : (d?.[kind] ?? 0);
+    this.operations.set(id, { id, startTime, remainingPolls: this.options.lroInProgressPolls, doneAt: now + durationMs, result });
     // Bounded: a long-running demo or benchmark must not grow without limit (Map keeps insertion order).
     if (this.operations.size > MAX_OPERATIONS) {
       const oldest = this.operations.keys().next().value;
@@ -269,28 +282,36 @@ export class ArmSqlRoutes {
       {
         'azure-asyncoperation': `${base}/${kind}AzureAsyncOperation/${id}?api-version=${req.url.searchParams.get("api-version") ?? ""}`,
         location: `${base}/${kind}OperationResults/${id}?api-version=${req.url.searchParams.get("api-version") ?? ""}`,
-        'retry-after': String(this.options.lroRetryAfterSeconds),
+        ...this.retryAfter(),
       },
     );
+  }
+
+  private retryAfter(): Record<string, string> {
+    const s = this.options.lroRetryAfterSeconds;
+    return s === false ? {} : { 'retry-after': String(s) };
+  }
+
+  /** Counts one poll; true while the operation is still running. */
+  private inProgress(op: Operation): boolean {
+    if (op.remainingPolls > 0) {
+      op.remainingPolls -= 1;
+      return true;
+    }
+    return this.options.clock() < op.doneAt;
   }
 
   private operationStatus(id: string): EmulatorResponse {
     const op = this.operations.get(id);
     if (!op) return armError(404, 'ResourceNotFound', `The operation '${id}' was not found.`);
-    if (op.remainingPolls > 0) {
-      op.remainingPolls -= 1;
-      return json(200, { name: id, status: 'InProgress', startTime: op.startTime }, { 'retry-after': String(this.options.lroRetryAfterSeconds) });
-    }
+    if (this.inProgress(op)) return json(200, { name: id, status: 'InProgress', startTime: op.startTime }, this.retryAfter());
     return json(200, { name: id, status: 'Succeeded', startTime: op.startTime });
   }
 
   private operationResult(id: string): EmulatorResponse {
     const op = this.operations.get(id);
     if (!op) return armError(404, 'ResourceNotFound', `The operation '${id}' was not found.`);
-    if (op.remainingPolls > 0) {
-      op.remainingPolls -= 1;
-      return { status: 202, headers: { 'retry-after': String(this.options.lroRetryAfterSeconds) } };
-    }
+    if (this.inProgress(op)) return { status: 202, headers: this.retryAfter() };
     const body = op.result();
     return body === undefined ? { status: 204 } : json(200, body);
   }

@@ -18,7 +18,10 @@ export type EmulatorProcessOptions = Omit<EmulatorOptions, 'clock' | 'log' | 'es
 export interface EmulatorProcessStats {
   readonly requests: number;
   readonly writes: number;
+  readonly reads: number;
   readonly throttled: number;
+  readonly throttledWrites: number;
+  readonly throttledReads: number;
   /** Servers whose protector is on the given server key name (when asked). */
   readonly serversOnKey?: number;
   readonly maxRssMb: number;
@@ -115,7 +118,10 @@ function serve(): void {
         return {
           requests: emulator.stats.requests,
           writes: emulator.stats.writes,
+          reads: emulator.stats.reads,
           throttled: emulator.stats.throttled,
+          throttledWrites: emulator.stats.throttledWrites,
+          throttledReads: emulator.stats.throttledReads,
           ...(serversOnKey === undefined ? {} : { serversOnKey }),
           maxRssMb: process.resourceUsage().maxRSS / 1024,
         } satisfies EmulatorProcessStats;

@@ -1,6 +1,6 @@
 /**
  * Routes one request to the right emulated service, in the order Azure applies things: identity endpoint, or
- * token check (with Key Vault's 401 challenge), then injected faults, then ARM's write throttle, then the
+ * token check (with Key Vault's 401 challenge), then injected faults, then ARM's write or read throttle, then the
  * resource handler. Transport-free: takes an {@link EmulatorRequest}, returns an {@link EmulatorResponse}.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -38,6 +38,8 @@ export interface EmulatorRouterOptions {
   readonly arm: ArmSqlOptions;
   readonly pageSize: number;
   readonly writeBucket: WriteBucketOptions | false;
+  /** ARM read throttle per subscription (GET/HEAD, LRO polls included); omitted or false: none. */
+  readonly readBucket?: WriteBucketOptions | false;
   /** Secret the identity endpoint requires in `X-IDENTITY-HEADER`. */
   readonly identityHeader: string;
   /** Client id reported by the identity endpoint. */
@@ -56,6 +58,7 @@ export class EmulatorRouter {
   readonly arm: ArmSqlRoutes;
   readonly keyVault: KeyVaultRoutes;
   private readonly bucket: WriteBucket | undefined;
+  private readonly readBucket: WriteBucket | undefined;
 
   constructor(
     readonly state: EmulatorState,
@@ -64,6 +67,7 @@ export class EmulatorRouter {
     this.arm = new ArmSqlRoutes(state, options.arm);
     this.keyVault = new KeyVaultRoutes(state, { pageSize: options.pageSize, clock: options.clock, onKeyVersionCreated: options.onKeyVersionCreated });
     this.bucket = options.writeBucket === false ? undefined : new WriteBucket(options.writeBucket, options.clock);
+    this.readBucket = options.readBucket ? new WriteBucket(options.readBucket, options.clock) : undefined;
   }
 
   /** Answers one request and records it in the stats. */
@@ -129,25 +133,28 @@ export class EmulatorRouter {
       return { route, response: armError(404, 'ResourceNotFound', `The local Azure emulator has no resource at ${req.url.pathname}.`), latencyMs };
     }
     let remaining: number | undefined;
-    if (matched.isWrite) {
-      this.stats.writes += 1;
-      if (this.bucket) {
-        const d = this.bucket.take(matched.subscriptionId);
-        if (!d.allowed) {
-          const response = armError(
-            429,
-            'SubscriptionRequestsThrottled',
-            `Number of 'write' requests for subscription '${matched.subscriptionId}' actions exceeded. Please try again after '${d.retryAfterSeconds}' seconds after additional tokens are available. Refer to https://aka.ms/arm-throttling`,
-            { 'retry-after': String(d.retryAfterSeconds), 'x-ms-ratelimit-remaining-subscription-writes': '0' },
-          );
-          return { route, response, latencyMs };
-        }
-        remaining = d.remaining;
+    const kind = matched.isWrite ? 'write' : 'read';
+    if (matched.isWrite) this.stats.writes += 1;
+    else this.stats.reads += 1;
+    const bucket = matched.isWrite ? this.bucket : this.readBucket;
+    if (bucket) {
+      const d = bucket.take(matched.subscriptionId);
+      if (!d.allowed) {
+        if (matched.isWrite) this.stats.throttledWrites += 1;
+        else this.stats.throttledReads += 1;
+        const response = armError(
+          429,
+          'SubscriptionRequestsThrottled',
+          `Number of '${kind}' requests for subscription '${matched.subscriptionId}' actions exceeded. Please try again after '${d.retryAfterSeconds}' seconds after additional tokens are available. Refer to https://aka.ms/arm-throttling`,
+          { 'retry-after': String(d.retryAfterSeconds), [`x-ms-ratelimit-remaining-subscription-${kind}s`]: '0' },
+        );
+        return { route, response, latencyMs };
       }
+      remaining = d.remaining;
     }
     const response = matched.handle();
     if (remaining !== undefined && 'status' in response) {
-      return { route, response: { ...response, headers: { ...response.headers, 'x-ms-ratelimit-remaining-subscription-writes': String(remaining) } }, latencyMs };
+      return { route, response: { ...response, headers: { ...response.headers, [`x-ms-ratelimit-remaining-subscription-${kind}s`]: String(remaining) } }, latencyMs };
     }
     return { route, response, latencyMs };
   }

@@ -23,8 +23,14 @@ export class EmulatorStats {
   requests = 0;
   /** ARM writes (PUT/POST/PATCH/DELETE) that reached the write bucket. */
   writes = 0;
-  /** 429 answers (throttle faults and the write bucket). */
+  /** ARM reads (GET/HEAD, LRO polls included) that reached the read bucket. */
+  reads = 0;
+  /** 429 answers (throttle faults and the buckets). */
   throttled = 0;
+  /** 429 answers of the ARM write bucket. */
+  throttledWrites = 0;
+  /** 429 answers of the ARM read bucket. */
+  throttledReads = 0;
   readonly byRoute = new Map<string, RouteStats>();
   /** The most recent requests (at least the last `maxLog`, at most twice that). */
   readonly log: RequestLogEntry[] = [];
@@ -58,7 +64,10 @@ export class EmulatorStats {
   reset(): void {
     this.requests = 0;
     this.writes = 0;
+    this.reads = 0;
     this.throttled = 0;
+    this.throttledWrites = 0;
+    this.throttledReads = 0;
     this.byRoute.clear();
     this.log.length = 0;
   }

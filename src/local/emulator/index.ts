@@ -9,7 +9,8 @@ export type { KeyVersionState, ProtectorState, SecretVersionState, ServerKeyStat
 export { EmulatorStats, type RequestLogEntry, type RouteStats } from './emulatorStats.js';
 export { ROUTE_NAMES, type FaultKind, type FaultSpec } from './faultInjector.js';
 export type { EventWebhook } from './keyEventPublisher.js';
-export { AZURE_WRITE_BUCKET, WriteBucket, type WriteBucketOptions } from './writeBucket.js';
+export { AZURE_READ_BUCKET, AZURE_WRITE_BUCKET, WriteBucket, type WriteBucketOptions } from './writeBucket.js';
+export type { LroKind } from './armSqlRoutes.js';
 export { EmulatorRouter, ARM_HOSTS, VAULT_SUFFIXES, IDENTITY_PATH } from './emulatorRouter.js';
 export type { EmulatorRequest, EmulatorResponse } from './emulatorHttp.js';
 export { mintToken, checkBearer } from './emulatorTokens.js';

@@ -14,7 +14,8 @@ import type { EmulatorStats } from './emulatorStats.js';
 import type { FaultSpec } from './faultInjector.js';
 import { KeyEventPublisher, type EventWebhook } from './keyEventPublisher.js';
 import { ensureLocalCa } from './localCertificateAuthority.js';
-import { AZURE_WRITE_BUCKET, type WriteBucketOptions } from './writeBucket.js';
+import { AZURE_READ_BUCKET, AZURE_WRITE_BUCKET, type WriteBucketOptions } from './writeBucket.js';
+import type { ArmSqlOptions } from './armSqlRoutes.js';
 
 /** How to start the emulator. */
 export interface EmulatorOptions {
@@ -24,14 +25,21 @@ export interface EmulatorOptions {
   caDir?: string;
   /** 0 or omitted: any free port. */
   port?: number;
-  /** Retry-After on LRO responses (default 1). */
-  lroRetryAfterSeconds?: number;
+  /** Retry-After on LRO responses (default 1); false sends none, as Azure does for server keys (recorded). */
+  lroRetryAfterSeconds?: number | false;
   /** Status polls answering InProgress before Succeeded (default 1). */
   lroInProgressPolls?: number;
+  /**
+   * How long server-key and protector operations run (ms; one figure or per kind, default 0 = done at the
+   * first poll after `lroInProgressPolls`). The azure-cli recording shows about 10 s for a server key.
+   */
+  operationDurationMs?: ArmSqlOptions['operationDurationMs'];
   /** Delay added to every answer. */
   latencyMs?: number;
   /** ARM write throttle per subscription (default Azure's 200 / 10 per second); false disables it. */
   writeBucket?: WriteBucketOptions | false;
+  /** ARM read throttle per subscription, LRO polls included (default Azure's 250 / 25 per second); false disables it. */
+  readBucket?: WriteBucketOptions | false;
   /** Where KeyNewVersionCreated events go. */
   eventWebhook?: EventWebhook;
   /** Items per page of list operations (default 100). */
@@ -91,11 +99,13 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     arm: {
       lroRetryAfterSeconds: opts.lroRetryAfterSeconds ?? 1,
       lroInProgressPolls: opts.lroInProgressPolls ?? 1,
+      ...(opts.operationDurationMs !== undefined ? { operationDurationMs: opts.operationDurationMs } : {}),
       pageSize: opts.pageSize ?? 100,
       clock,
     },
     pageSize: opts.pageSize ?? 25,
     writeBucket: opts.writeBucket === undefined ? AZURE_WRITE_BUCKET : opts.writeBucket,
+    readBucket: opts.readBucket === undefined ? AZURE_READ_BUCKET : opts.readBucket,
     identityHeader,
     clientId: randomUUID(),
     latencyMs: opts.latencyMs ?? 0,

@@ -1,6 +1,7 @@
 /**
- * ARM's per-subscription write throttle as a token bucket (Azure's published sizes: 200 tokens, refilled at 10
- * per second). Time comes from an injected clock so tests need no sleeps.
+ * ARM's per-subscription throttles as token buckets (Azure's published sizes: writes 200 tokens refilled at 10
+ * per second, reads 250 refilled at 25 per second; one bucket of each kind per subscription). Time comes from an
+ * injected clock so tests need no sleeps.
  */
 
 /** Bucket sizes. */
@@ -12,10 +13,13 @@ export interface WriteBucketOptions {
 /** Azure Resource Manager's published per-subscription write limits. */
 export const AZURE_WRITE_BUCKET: WriteBucketOptions = { capacity: 200, refillPerSecond: 10 };
 
+/** Azure Resource Manager's published per-subscription read limits. */
+export const AZURE_READ_BUCKET: WriteBucketOptions = { capacity: 250, refillPerSecond: 25 };
+
 /** What one write attempt got. */
 export type BucketDecision = { readonly allowed: true; readonly remaining: number } | { readonly allowed: false; readonly remaining: 0; readonly retryAfterSeconds: number };
 
-/** Token buckets keyed by subscription id. */
+/** Token buckets keyed by subscription id (the class serves the read bucket as well). */
 export class WriteBucket {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
@@ -24,7 +28,7 @@ export class WriteBucket {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** Takes one token for a write in the subscription, or says how long to wait. */
+  /** Takes one token for a request in the subscription, or says how long to wait. */
   take(subscriptionId: string): BucketDecision {
     const now = this.clock();
     const key = subscriptionId.toLowerCase();

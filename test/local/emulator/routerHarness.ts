@@ -2,6 +2,7 @@
 import type { Estate } from '../../../src/local/estate/estate.js';
 import { EmulatorRouter, EmulatorState, mintToken, type EmulatorResponse, type WriteBucketOptions } from '../../../src/local/emulator/index.js';
 import type { KeyVersionState, VaultState } from '../../../src/local/emulator/index.js';
+import type { ArmSqlOptions } from '../../../src/local/emulator/armSqlRoutes.js';
 import { testEstate } from '../../support/emulator.js';
 
 export interface Harness {
@@ -18,15 +19,33 @@ export interface Harness {
 export const ARM = 'https://management.azure.com';
 export const API = 'api-version=2020-11-01-preview';
 
-export function harness(o: { estate?: Estate; writeBucket?: WriteBucketOptions | false; lroInProgressPolls?: number; pageSize?: number; latencyMs?: number } = {}): Harness {
+export interface HarnessOptions {
+  estate?: Estate;
+  writeBucket?: WriteBucketOptions | false;
+  readBucket?: WriteBucketOptions | false;
+  lroInProgressPolls?: number;
+  lroRetryAfterSeconds?: number | false;
+  operationDurationMs?: ArmSqlOptions['operationDurationMs'];
+  pageSize?: number;
+  latencyMs?: number;
+}
+
+export function harness(o: HarnessOptions = {}): Harness {
   const now = { ms: Date.UTC(2026, 0, 1) };
   const clock = () => now.ms;
   const state = new EmulatorState(o.estate ?? testEstate());
   const created: Harness['created'] = [];
   const router = new EmulatorRouter(state, {
-    arm: { lroRetryAfterSeconds: 0, lroInProgressPolls: o.lroInProgressPolls ?? 1, pageSize: o.pageSize ?? 2, clock },
+    arm: {
+      lroRetryAfterSeconds: o.lroRetryAfterSeconds ?? 0,
+      lroInProgressPolls: o.lroInProgressPolls ?? 1,
+      ...(o.operationDurationMs !== undefined ? { operationDurationMs: o.operationDurationMs } : {}),
+      pageSize: o.pageSize ?? 2,
+      clock,
+    },
     pageSize: o.pageSize ?? 2,
     writeBucket: o.writeBucket ?? false,
+    readBucket: o.readBucket ?? false,
     identityHeader: 'test-identity-header',
     clientId: '99999999-8888-4777-8666-555555555555',
     latencyMs: o.latencyMs ?? 0,
