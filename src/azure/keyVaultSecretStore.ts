@@ -4,7 +4,11 @@
  * queue). This is the one place where a {@link Secret} is revealed, to be written.
  *
  * Failures leave as RotationError WITHOUT the SDK error as cause: a RestError from setSecret holds the
- * request, whose body is the secret value. Messages are scrubbed of the value as well.
+ * request, whose body is the secret value. Nor do they carry the SDK's message unless Key Vault answered with
+ * an error status (its message then is Key Vault's own text about the request): a 2xx answer whose body cannot
+ * be parsed yields a PARSE_ERROR quoting the body (the live value, for setSecret and getSecret), and a bug's
+ * message (a JSON.parse error) can quote the request. Masking the value inside a message is no defence: Key
+ * Vault JSON-escapes characters such as `+` (`\u002b`), so the quoted value need not match the one sent.
  *
  * `contentType`: SecretClient.setSecret (4.10.x, 4.11.x) drops its `contentType` option instead of sending it
  * (Azure/azure-sdk-for-js#38300). A second call (updateSecretProperties) would be a second write that can fail
@@ -14,7 +18,7 @@
 import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
 import type { TokenCredential } from '@azure/identity';
 import type { SecretStore, StoredSecretInfo } from '../app/ports.js';
-import { RotationError, type ErrorDetails } from '../domain/errors.js';
+import { RotationError, isRotationError, type ErrorDetails } from '../domain/errors.js';
 import type { Secret } from '../domain/secret.js';
 import { toRotationError } from './azureErrors.js';
 
@@ -65,16 +69,15 @@ export class KeyVaultSecretStore implements SecretStore {
     value: Secret,
     options: { readonly contentType: string; readonly tags: Record<string, string>; readonly expiresOn?: Date },
   ): Promise<void> {
-    const revealed = value.reveal();
     try {
-      await this.#client(vaultUrl).setSecret(name, revealed, {
+      await this.#client(vaultUrl).setSecret(name, value.reveal(), {
         contentType: options.contentType,
         requestOptions: { headers: { [CONTENT_TYPE_HEADER]: options.contentType } },
         tags: options.tags,
         ...(options.expiresOn === undefined ? {} : { expiresOn: options.expiresOn }),
       });
     } catch (e) {
-      throw scrubbed(toRotationError(e, detailsOf(vaultUrl, name)), detailsOf(vaultUrl, name), revealed);
+      throw withoutSdkText(e, 'setSecret', detailsOf(vaultUrl, name));
     }
   }
 
@@ -90,9 +93,9 @@ export class KeyVaultSecretStore implements SecretStore {
         tags: { ...(properties.tags ?? {}) },
       };
     } catch (e) {
-      const err = toRotationError(e, detailsOf(vaultUrl, name));
+      const err = withoutSdkText(e, 'getSecret', detailsOf(vaultUrl, name));
       if (err.details.statusCode === 404) return undefined;
-      throw scrubbed(err, detailsOf(vaultUrl, name));
+      throw err;
     }
   }
 
@@ -118,10 +121,27 @@ function detailsOf(vaultUrl: string, name: string): ErrorDetails {
 }
 
 /**
- * The same error without its cause (which may hold the request body), the value masked in the message, and our
- * identifiers added (a RotationError raised inside the pipeline, e.g. for a long Retry-After, has none).
+ * A RotationError for a failed secret call that cannot hold the secret: no cause, our identifiers added (a
+ * RotationError raised inside the pipeline, e.g. for a long Retry-After, has none), and the SDK's message only
+ * when Key Vault answered with an error status. A 2xx answer that could not be read (PARSE_ERROR) is a
+ * retriable `UnexpectedResponse` whose message says so and quotes nothing.
  */
-function scrubbed(err: RotationError, details: ErrorDetails, value?: string): RotationError {
-  const message = value === undefined || value.length === 0 ? err.message : err.message.split(value).join('[redacted]');
+function withoutSdkText(e: unknown, operation: string, details: ErrorDetails): RotationError {
+  const status = (e as { statusCode?: unknown } | null)?.statusCode;
+  const sdkCode = (e as { code?: unknown } | null)?.code;
+  const what = `${operation} of secret ${details.key ?? ''} in ${details.vault ?? ''}`;
+  if ((typeof status === 'number' && status >= 200 && status < 300) || sdkCode === 'PARSE_ERROR') {
+    return new RotationError(
+      'UnexpectedResponse',
+      'retriable',
+      `${what} answered${typeof status === 'number' ? ` ${status}` : ''} but the response could not be read (body withheld: it holds the secret)`,
+      { details: { ...details, ...(typeof status === 'number' ? { statusCode: status } : {}) } },
+    );
+  }
+  const err = toRotationError(e, { ...details, step: operation });
+  const keepMessage = isRotationError(e) || (typeof status === 'number' && status >= 300);
+  const message = keepMessage
+    ? err.message
+    : `${what} failed: ${err.code}${err.details.azureCode === undefined ? '' : ` (${err.details.azureCode})`} (SDK message withheld)`;
   return new RotationError(err.code, err.errorClass, message, { details: { ...details, ...err.details } });
 }

@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DefaultAzureCredential } from '@azure/identity';
+import { createHttpHeaders, type HttpClient } from '@azure/core-rest-pipeline';
+import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { shortRetryOptions } from '../../src/azure/clientOptions.js';
 import { KeyVaultSecretStore } from '../../src/azure/keyVaultSecretStore.js';
 import { isRotationError, type RotationError } from '../../src/domain/errors.js';
@@ -124,5 +125,59 @@ describe('Class: KeyVaultSecretStore (against the emulator)', () => {
     const err = await rejection(noRetries.getSecretInfo(TEST_SYNC_VAULT_URL, 'agent-written'));
 
     expect(err).toMatchObject({ errorClass: 'retriable', details: { statusCode: 503 } });
+  });
+});
+
+describe('Class: KeyVaultSecretStore (injected HTTP client: answers the SDK cannot read)', () => {
+  const credential: TokenCredential = {
+    getToken: () => Promise.resolve({ token: 'test-token', expiresOnTimestamp: Date.now() + 3_600_000 }),
+  };
+  // Holds `+` and `/`, which Key Vault JSON-escapes (`\u002b`), so exact-substring masking would miss it.
+  const PLUS_VALUE = '865f9998-6dae-4214-bbb1-4796b7c76ca0:c2Vj+cmV0/LXBh+cnQtb25l:c2Vj+cmV0LXBhcnQtdHdv';
+  const ESCAPED = PLUS_VALUE.replace(/\+/g, '\\u002b');
+  const answering = (status: number, bodyAsText: string): HttpClient => ({
+    sendRequest: (request) =>
+      Promise.resolve({ status, request, bodyAsText, headers: createHttpHeaders({ 'content-type': 'application/json' }) }),
+  });
+  const storeWith = (httpClient: HttpClient) => new KeyVaultSecretStore(credential, { httpClient, retryOptions: { maxRetries: 0 } });
+  const everything = (err: RotationError): string =>
+    [err.message, err.stack ?? '', safeStringify(err), inspect(err, { depth: 20, showHidden: true })].join('\n');
+  const fragments = (v: string): string[] => v.split(/[:+/]/).filter((f) => f.length >= 8);
+
+  it.each([
+    ['setSecret', (s: KeyVaultSecretStore) => s.setSecret('https://test-sync.vault.azure.net', 'agent-x', new Secret(PLUS_VALUE), { contentType: 'text/plain', tags: {} })],
+    ['getSecretInfo', (s: KeyVaultSecretStore) => s.getSecretInfo('https://test-sync.vault.azure.net', 'agent-x')],
+  ] as const)('withholds a 200 body that %s cannot parse, which quotes the live value JSON-escaped', async (_op, call) => {
+    const err = await rejection(call(storeWith(answering(200, `{"value":"${ESCAPED}","id":"https://test-sync.vault.azure.net/secrets/agent-x/`))));
+
+    expect(err).toMatchObject({ code: 'UnexpectedResponse', errorClass: 'retriable', details: { vault: 'test-sync', key: 'agent-x' } });
+    expect(err.cause).toBeUndefined();
+    const text = everything(err);
+    expect(text).not.toContain(ESCAPED);
+    for (const f of fragments(PLUS_VALUE)) expect(text).not.toContain(f);
+  });
+
+  it('keeps Key Vault’s own message for an error status', async () => {
+    const body = JSON.stringify({ error: { code: 'Forbidden', message: 'The user does not have secrets set permission on key vault test-sync.' } });
+
+    const err = await rejection(
+      storeWith(answering(403, body)).setSecret('https://test-sync.vault.azure.net', 'agent-x', new Secret(PLUS_VALUE), { contentType: 'text/plain', tags: {} }),
+    );
+
+    expect(err).toMatchObject({ code: 'Forbidden', errorClass: 'terminal', details: { statusCode: 403 } });
+    expect(err.message).toContain('does not have secrets set permission');
+    expect(everything(err)).not.toContain(ESCAPED);
+  });
+
+  it('withholds the message of a failure that is not an answer (it may quote the request)', async () => {
+    const failing: HttpClient = { sendRequest: () => Promise.reject(new TypeError(`Unexpected token in JSON: "${PLUS_VALUE}"`)) };
+
+    const err = await rejection(
+      storeWith(failing).setSecret('https://test-sync.vault.azure.net', 'agent-x', new Secret(PLUS_VALUE), { contentType: 'text/plain', tags: {} }),
+    );
+
+    expect(err).toMatchObject({ code: 'UnexpectedError', errorClass: 'terminal' });
+    expect(err.message).toBe('setSecret of secret agent-x in test-sync failed: UnexpectedError (SDK message withheld)');
+    for (const f of fragments(PLUS_VALUE)) expect(everything(err)).not.toContain(f);
   });
 });
