@@ -3,21 +3,35 @@
  * configured. It keeps the Service Bus semantics the design relies on:
  * - scheduled enqueue time (a message is invisible until then);
  * - peek-lock: a received message stays on disk until completed; a crash or restart makes it visible again;
+ * - sessions: a message carries the SessionId of its work item's target (`sessionIdFor`); while one message of a
+ *   session is locked, no other message of that session is handed out, and a session's messages come in order of
+ *   scheduled time, then enqueue order. Other sessions proceed in parallel;
  * - delivery count, and dead-lettering with `MaxDeliveryCountExceeded` once it reaches the maximum;
  * - duplicate detection by `messageId` within a time window;
  * - a dead-letter store (reason + description) that operators and tests can read.
  *
- * Layout under `dir`: `messages/{sequence}-{messageId}.json` (one file per message), `seen/{messageId}` (duplicate
- * detection history, content = first-seen time), `deadletter/{time}-{sequence}.json`. Every write is a temp file
- * renamed into place, so a crash never leaves a half-written message. One process owns a directory at a time
- * (`owner.lock`).
+ * Files: queueLayout.ts; start-up and quarantine: recoverQueueDirectory.ts. Every write is a temp file, flushed and
+ * renamed into place with its directory flushed (atomicWriteFile.ts), owner-readable only. A message is written before its
+ * duplicate-detection entry, and its id counts as seen only once the message is on disk: a crash between the two
+ * writes leaves a message whose own file still marks its id as seen on the next start. One process owns a
+ * directory at a time (directoryLock.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock, FailureSink, WorkQueue } from '../../app/ports.js';
 import { toQueueMessage, type QueueMessage } from '../../app/queueMessage.js';
+import { sessionIdFor } from '../../app/sessionIdFor.js';
 import type { WorkItem } from '../../domain/workItem.js';
+import { atomicWriteFile, PRIVATE_DIR_MODE } from './atomicWriteFile.js';
+import { DirectoryLock } from './directoryLock.js';
+import { QueueLayout } from './queueLayout.js';
+import { recoverQueueDirectory } from './recoverQueueDirectory.js';
+import { parseDeadLetterRecord, type DeadLetterRecord, type ReceivedMessage, type StoredMessage } from './storedMessage.js';
+
+export { LOCK_FILE, QueueDirectoryInUseError } from './directoryLock.js';
+export { QUARANTINE_DIR } from './queueLayout.js';
+export type { DeadLetterRecord, ReceivedMessage, StoredMessage } from './storedMessage.js';
 
 /** Service Bus' default for a queue's MaxDeliveryCount. */
 export const DEFAULT_MAX_DELIVERY_COUNT = 10;
@@ -26,40 +40,8 @@ export const DEFAULT_DUPLICATE_DETECTION_WINDOW_MS = 10 * 60_000;
 /** Dead-letter reason given when a message was delivered the maximum number of times without completing. */
 export const MAX_DELIVERY_COUNT_EXCEEDED = 'MaxDeliveryCountExceeded';
 
-/** A message as the queue stores it. */
-export interface StoredMessage {
-  readonly messageId: string;
-  readonly sequenceNumber: number;
-  readonly subject: string;
-  readonly correlationId: string;
-  readonly contentType: string;
-  readonly body: unknown;
-  readonly applicationProperties: Readonly<Record<string, string | number>>;
-  /** ISO time the message was accepted. */
-  readonly enqueuedTimeUtc: string;
-  /** ISO time the message becomes visible. */
-  readonly scheduledEnqueueTimeUtc: string;
-  /** Times the message has been handed to a consumer (incremented on each receive, as Service Bus does). */
-  readonly deliveryCount: number;
-}
-
-/** A message handed to a consumer under a lock: complete it, abandon it or dead-letter it. */
-export interface ReceivedMessage extends StoredMessage {
-  readonly lockToken: string;
-}
-
-/** One entry of the dead-letter store. */
-export interface DeadLetterRecord {
-  readonly messageId: string;
-  readonly reason: string;
-  readonly description: string;
-  readonly deadLetteredAt: string;
-  readonly deliveryCount: number;
-  readonly subject: string;
-  readonly correlationId: string;
-  readonly body: unknown;
-  readonly applicationProperties: Readonly<Record<string, string | number>>;
-}
+/** A message to enqueue; without `sessionId`, the session is derived from the work item in its body. */
+export type OutgoingMessage = Omit<QueueMessage, 'sessionId'> & { readonly sessionId?: string };
 
 export interface LocalDurableQueueOptions {
   /** Directory holding the queue (created when missing). */
@@ -67,20 +49,13 @@ export interface LocalDurableQueueOptions {
   readonly clock?: Clock;
   readonly maxDeliveryCount?: number;
   readonly duplicateDetectionWindowMs?: number;
-}
-
-/** Thrown when another live process owns the queue directory. */
-export class QueueDirectoryInUseError extends Error {
-  constructor(
-    readonly dir: string,
-    readonly ownerPid: number,
-  ) {
-    super(`queue directory ${dir} is in use by process ${ownerPid}`);
-    this.name = 'QueueDirectoryInUseError';
-  }
+  /** Told about files moved to quarantine. Default: `process.emitWarning`. */
+  readonly onWarning?: (message: string) => void;
 }
 
 const systemClock: Clock = { now: () => new Date() };
+/** Files written at once by one `send` (a thousand-server fan-out arrives in one call). */
+const WRITE_BATCH = 32;
 
 /**
  * On-disk durable queue implementing the {@link WorkQueue} and {@link FailureSink} ports, plus a peek-lock consumer
@@ -88,19 +63,27 @@ const systemClock: Clock = { now: () => new Date() };
  * Open it with {@link LocalDurableQueue.open}; close it to release the directory.
  */
 export class LocalDurableQueue implements WorkQueue, FailureSink {
-  private readonly messages = new Map<number, StoredMessage>();
+  private messages = new Map<number, StoredMessage>();
+  /** lockToken -> sequence number of the message it locks. */
   private readonly locked = new Map<string, number>();
-  private readonly seen = new Map<string, number>();
+  private seen = new Map<string, number>();
+  /** messageIds whose write is under way: a concurrent send of the same id waits for the outcome. */
+  private readonly writing = new Map<string, Promise<unknown>>();
   private nextSequence = 1;
   private closed = false;
+  private lock: DirectoryLock | undefined;
   private readonly listeners = new Set<() => void>();
+  private readonly layout: QueueLayout;
 
   private constructor(
     readonly dir: string,
     private readonly clock: Clock,
     readonly maxDeliveryCount: number,
     private readonly duplicateWindowMs: number,
-  ) {}
+    private readonly warn: (message: string) => void,
+  ) {
+    this.layout = new QueueLayout(dir);
+  }
 
   /** Opens (or creates) the queue in `options.dir`, recovering every message left by a previous process. */
   static async open(options: LocalDurableQueueOptions): Promise<LocalDurableQueue> {
@@ -109,70 +92,31 @@ export class LocalDurableQueue implements WorkQueue, FailureSink {
       options.clock ?? systemClock,
       options.maxDeliveryCount ?? DEFAULT_MAX_DELIVERY_COUNT,
       options.duplicateDetectionWindowMs ?? DEFAULT_DUPLICATE_DETECTION_WINDOW_MS,
+      options.onWarning ?? ((message) => process.emitWarning(message, 'LocalQueueWarning')),
     );
     await q.load();
     return q;
   }
 
-  private get messagesDir(): string {
-    return join(this.dir, 'messages');
-  }
-  private get seenDir(): string {
-    return join(this.dir, 'seen');
-  }
-  private get deadLetterDir(): string {
-    return join(this.dir, 'deadletter');
-  }
-  private get lockFile(): string {
-    return join(this.dir, 'owner.lock');
-  }
-
   private async load(): Promise<void> {
-    await Promise.all([this.messagesDir, this.seenDir, this.deadLetterDir].map((d) => mkdir(d, { recursive: true })));
-    await this.acquireDirectory();
-    for (const name of await readdir(this.messagesDir)) {
-      const file = join(this.messagesDir, name);
-      if (!name.endsWith('.json')) {
-        // A temp file from a write interrupted before its rename: the previous state is still on disk.
-        await rm(file, { force: true });
-        continue;
-      }
-      const m = JSON.parse(await readFile(file, 'utf8')) as StoredMessage;
-      this.messages.set(m.sequenceNumber, m);
-      this.nextSequence = Math.max(this.nextSequence, m.sequenceNumber + 1);
-    }
-    for (const name of await readdir(this.deadLetterDir)) {
-      const seq = Number(/-(\d+)\.json$/.exec(name)?.[1] ?? 0);
-      this.nextSequence = Math.max(this.nextSequence, seq + 1);
-    }
-    const now = this.clock.now().getTime();
-    for (const id of await readdir(this.seenDir)) {
-      const file = join(this.seenDir, id);
-      if (id.endsWith('.tmp')) {
-        await rm(file, { force: true });
-        continue;
-      }
-      const at = Date.parse(await readFile(file, 'utf8'));
-      if (Number.isNaN(at) || now - at >= this.duplicateWindowMs) await rm(file, { force: true });
-      else this.seen.set(id, at);
-    }
-  }
-
-  private async acquireDirectory(): Promise<void> {
-    for (;;) {
-      try {
-        const h = await open(this.lockFile, 'wx');
-        await h.writeFile(String(process.pid));
-        await h.close();
-        return;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      }
-      const owner = Number(await readFile(this.lockFile, 'utf8').catch(() => '0'));
-      if (owner > 0 && owner !== process.pid && isAlive(owner)) throw new QueueDirectoryInUseError(this.dir, owner);
-      if (owner === process.pid) throw new QueueDirectoryInUseError(this.dir, owner);
-      // The owner died without closing: take the directory over.
-      await rm(this.lockFile, { force: true });
+    const { layout } = this;
+    await mkdir(this.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    this.lock = await DirectoryLock.acquire(this.dir);
+    try {
+      await Promise.all(
+        [layout.messagesDir, layout.seenDir, layout.deadLetterDir].map((d) => mkdir(d, { recursive: true, mode: PRIVATE_DIR_MODE })),
+      );
+      const recovered = await recoverQueueDirectory(layout, {
+        now: this.clock.now().getTime(),
+        duplicateWindowMs: this.duplicateWindowMs,
+        warn: this.warn,
+      });
+      this.messages = recovered.messages;
+      this.seen = recovered.seen;
+      this.nextSequence = recovered.nextSequence;
+    } catch (error) {
+      await this.lock.release();
+      throw error;
     }
   }
 
@@ -183,93 +127,103 @@ export class LocalDurableQueue implements WorkQueue, FailureSink {
 
   /**
    * Enqueues messages visible from `at` (now when omitted). Returns the messageIds accepted; a message whose id was
-   * seen within the duplicate detection window is dropped silently, as Service Bus does.
+   * seen within the duplicate detection window is dropped silently, as Service Bus does. Resolves only once every
+   * accepted message is on disk; a rejection means some were not stored, and a retry of those is not taken for
+   * a duplicate.
    */
-  async send(messages: readonly QueueMessage[], at?: Date): Promise<string[]> {
+  async send(messages: readonly OutgoingMessage[], at?: Date): Promise<string[]> {
     this.assertOpen();
     const now = this.clock.now();
     const visibleAt = at ?? now;
-    const accepted: string[] = [];
-    const writes: (() => Promise<void>)[] = [];
-    for (const m of messages) {
-      const seenAt = this.seen.get(m.messageId);
-      if (seenAt !== undefined && now.getTime() - seenAt < this.duplicateWindowMs) continue;
-      this.seen.set(m.messageId, now.getTime());
-      const stored: StoredMessage = {
-        messageId: m.messageId,
-        sequenceNumber: this.nextSequence++,
-        subject: m.subject,
-        correlationId: m.correlationId,
-        contentType: m.contentType,
-        body: m.body,
-        applicationProperties: m.applicationProperties,
-        enqueuedTimeUtc: now.toISOString(),
-        scheduledEnqueueTimeUtc: visibleAt.toISOString(),
-        deliveryCount: 0,
-      };
-      // History first: a crash between the two writes can only lose a message the sender was not yet told of.
-      writes.push(async () => {
-        try {
-          await atomicWrite(join(this.seenDir, m.messageId), now.toISOString());
-          await atomicWrite(this.messageFile(stored), JSON.stringify(stored));
-        } catch (e) {
-          // Not stored: the sender's retry must not be mistaken for a duplicate, now or after a restart.
-          this.seen.delete(m.messageId);
-          await rm(join(this.seenDir, m.messageId), { force: true }).catch(() => undefined);
-          throw e;
-        }
-        this.messages.set(stored.sequenceNumber, stored);
-      });
-      accepted.push(m.messageId);
+    const accepted: boolean[] = [];
+    for (let i = 0; i < messages.length; i += WRITE_BATCH) {
+      const batch = messages.slice(i, i + WRITE_BATCH);
+      accepted.push(...(await Promise.all(batch.map((m) => this.accept(m, now, visibleAt)))));
     }
-    // Messages are independent files: write up to 32 at a time (a thousand-server fan-out arrives in one call).
-    // The caller is told only after every write has landed.
-    for (let i = 0; i < writes.length; i += 32) await Promise.all(writes.slice(i, i + 32).map((w) => w()));
-    if (accepted.length > 0) this.notify();
-    return accepted;
+    const ids = messages.filter((_, i) => accepted[i] === true).map((m) => m.messageId);
+    if (ids.length > 0) this.notify();
+    return ids;
+  }
+
+  /** Stores one message unless its id is a duplicate; true when stored. */
+  private async accept(m: OutgoingMessage, now: Date, visibleAt: Date): Promise<boolean> {
+    // Another write of this id under way (same batch or a concurrent send): its outcome decides.
+    for (let pending = this.writing.get(m.messageId); pending !== undefined; pending = this.writing.get(m.messageId)) {
+      await pending.catch(() => undefined);
+    }
+    const seenAt = this.seen.get(m.messageId);
+    if (seenAt !== undefined && now.getTime() - seenAt < this.duplicateWindowMs) return false;
+    const sessionId = m.sessionId ?? sessionOfBody(m.body);
+    const stored: StoredMessage = {
+      messageId: m.messageId,
+      sequenceNumber: this.nextSequence++,
+      ...(sessionId === undefined ? {} : { sessionId }),
+      subject: m.subject,
+      correlationId: m.correlationId,
+      contentType: m.contentType,
+      body: m.body,
+      applicationProperties: m.applicationProperties,
+      enqueuedTimeUtc: now.toISOString(),
+      scheduledEnqueueTimeUtc: visibleAt.toISOString(),
+      deliveryCount: 0,
+    };
+    const write = (async () => {
+      // Message first: until it is on disk the id is not seen, so a failed write never makes the sender's retry
+      // look like a duplicate. History second: after a crash between the two, the message file marks the id.
+      await atomicWriteFile(this.layout.messageFile(stored), JSON.stringify(stored));
+      this.seen.set(m.messageId, now.getTime());
+      this.messages.set(stored.sequenceNumber, stored);
+      await atomicWriteFile(this.layout.seenFile(m.messageId), now.toISOString());
+    })();
+    this.writing.set(m.messageId, write);
+    try {
+      await write;
+    } finally {
+      this.writing.delete(m.messageId);
+    }
+    return true;
   }
 
   /**
-   * Locks and returns up to `maxMessages` visible messages (scheduled time reached, not locked), oldest schedule
-   * first, incrementing their delivery count on disk. A message already delivered the maximum number of times
-   * (it was in flight when a previous process died) is dead-lettered instead.
+   * Locks and returns up to `maxMessages` visible messages (scheduled time reached, not locked, session not
+   * locked), oldest schedule first and at most one per session, incrementing their delivery count on disk. A
+   * message already delivered the maximum number of times (it was in flight when a previous process died) is
+   * dead-lettered instead.
    */
   async receive(maxMessages: number): Promise<ReceivedMessage[]> {
     this.assertOpen();
-    const now = this.clock.now().getTime();
-    const lockedSeqs = new Set(this.locked.values());
-    // One pass, parsing each time once: this runs every time a pump slot frees, over every stored message.
-    const candidates: { m: StoredMessage; at: number }[] = [];
-    for (const m of this.messages.values()) {
-      if (lockedSeqs.has(m.sequenceNumber)) continue;
-      const at = Date.parse(m.scheduledEnqueueTimeUtc);
-      if (at <= now) candidates.push({ m, at });
-    }
-    const due = candidates.sort((a, b) => a.at - b.at || a.m.sequenceNumber - b.m.sequenceNumber).map((c) => c.m);
+    const due = this.available(this.clock.now().getTime());
     const out: ReceivedMessage[] = [];
-    for (const m of due) {
+    const taken = new Set<string>();
+    for (const candidate of due) {
       if (out.length >= maxMessages) break;
-      // Lock before any await so that a concurrent receive cannot hand out the same message.
+      // Checked again after each await: a concurrent receive may have taken the message or its session.
+      const m = this.messages.get(candidate.sequenceNumber);
+      if (m === undefined || this.lockedSequences().has(m.sequenceNumber)) continue;
+      if (m.sessionId !== undefined && (taken.has(m.sessionId) || this.lockedSessions().has(m.sessionId))) continue;
+      // Lock before any await so that a concurrent receive cannot hand out the same message or session.
       const lockToken = randomUUID();
       this.locked.set(lockToken, m.sequenceNumber);
       if (m.deliveryCount >= this.maxDeliveryCount) {
         await this.moveToDeadLetter(m, MAX_DELIVERY_COUNT_EXCEEDED, maxDeliveriesDescription(m.deliveryCount));
         this.locked.delete(lockToken);
-        continue;
+        continue; // the session's next message may be due too: a later receive hands it out
       }
+      if (m.sessionId !== undefined) taken.add(m.sessionId);
       const delivered: StoredMessage = { ...m, deliveryCount: m.deliveryCount + 1 };
       this.messages.set(m.sequenceNumber, delivered);
-      await atomicWrite(this.messageFile(delivered), JSON.stringify(delivered));
+      await atomicWriteFile(this.layout.messageFile(delivered), JSON.stringify(delivered));
       out.push({ ...delivered, lockToken });
     }
     return out;
   }
 
-  /** Removes a received message for good (the handler succeeded). */
+  /** Removes a received message for good (the handler succeeded); its session's next message becomes available. */
   async complete(message: ReceivedMessage): Promise<void> {
     const m = this.takeLock(message);
     this.messages.delete(m.sequenceNumber);
-    await rm(this.messageFile(m), { force: true });
+    await rm(this.layout.messageFile(m), { force: true });
+    this.notify();
   }
 
   /**
@@ -280,7 +234,6 @@ export class LocalDurableQueue implements WorkQueue, FailureSink {
     const m = this.takeLock(message);
     if (m.deliveryCount >= this.maxDeliveryCount) {
       await this.moveToDeadLetter(m, MAX_DELIVERY_COUNT_EXCEEDED, maxDeliveriesDescription(m.deliveryCount));
-      return;
     }
     this.notify();
   }
@@ -289,37 +242,42 @@ export class LocalDurableQueue implements WorkQueue, FailureSink {
   async deadLetterMessage(message: ReceivedMessage, reason: string, description: string): Promise<void> {
     const m = this.takeLock(message);
     await this.moveToDeadLetter(m, reason, description);
+    this.notify();
   }
 
   /** FailureSink: records a dead work item with its reason and description in the dead-letter store. */
   async deadLetter(item: WorkItem, reason: string, description: string): Promise<void> {
     this.assertOpen();
     const qm = toQueueMessage(item);
-    await this.writeDeadLetter({
-      messageId: qm.messageId,
-      reason,
-      description,
-      deadLetteredAt: this.clock.now().toISOString(),
-      deliveryCount: 0,
-      subject: qm.subject,
-      correlationId: qm.correlationId,
-      body: qm.body,
-      applicationProperties: qm.applicationProperties,
-    }, this.nextSequence++);
+    await this.writeDeadLetter(
+      {
+        messageId: qm.messageId,
+        sessionId: sessionIdFor(item),
+        reason,
+        description,
+        deadLetteredAt: this.clock.now().toISOString(),
+        deliveryCount: 0,
+        subject: qm.subject,
+        correlationId: qm.correlationId,
+        body: qm.body,
+        applicationProperties: qm.applicationProperties,
+      },
+      this.nextSequence++,
+    );
   }
 
   /** Every dead-lettered message, oldest first. */
   async listDeadLetters(): Promise<DeadLetterRecord[]> {
-    const names = (await readdir(this.deadLetterDir)).filter((n) => n.endsWith('.json')).sort();
-    return Promise.all(
-      names.map(async (n) => JSON.parse(await readFile(join(this.deadLetterDir, n), 'utf8')) as DeadLetterRecord),
-    );
+    const dir = this.layout.deadLetterDir;
+    const names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
+    const records = await Promise.all(names.map(async (n) => parseDeadLetterRecord(await readFile(join(dir, n), 'utf8'))));
+    return records.filter((r): r is DeadLetterRecord => r !== undefined);
   }
 
   /** Counts: messages waiting for their time, visible now, locked by a consumer. */
   counts(): { scheduled: number; active: number; locked: number } {
     const now = this.clock.now().getTime();
-    const lockedSeqs = new Set(this.locked.values());
+    const lockedSeqs = this.lockedSequences();
     let scheduled = 0;
     let active = 0;
     for (const m of this.messages.values()) {
@@ -335,19 +293,17 @@ export class LocalDurableQueue implements WorkQueue, FailureSink {
     return [...this.messages.values()].sort((a, b) => a.sequenceNumber - b.sequenceNumber);
   }
 
-  /** The earliest scheduled time among unlocked messages, if any. */
+  /**
+   * The earliest scheduled time among messages a receive could hand out (not locked, session not locked), if any.
+   * A message waiting for its session has no time of its own: settling the session's locked message wakes the
+   * listeners.
+   */
   nextVisibleAt(): Date | undefined {
-    const lockedSeqs = new Set(this.locked.values());
-    let min: number | undefined;
-    for (const m of this.messages.values()) {
-      if (lockedSeqs.has(m.sequenceNumber)) continue;
-      const t = Date.parse(m.scheduledEnqueueTimeUtc);
-      if (min === undefined || t < min) min = t;
-    }
-    return min === undefined ? undefined : new Date(min);
+    const first = this.available(Number.POSITIVE_INFINITY)[0];
+    return first === undefined ? undefined : new Date(first.scheduledEnqueueTimeUtc);
   }
 
-  /** Calls `listener` whenever a message may have become available (send, abandon). Returns an unsubscribe. */
+  /** Calls `listener` whenever a message may have become available (send, settle). Returns an unsubscribe. */
   onAvailable(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -362,7 +318,35 @@ export class LocalDurableQueue implements WorkQueue, FailureSink {
     this.closed = true;
     this.locked.clear();
     this.listeners.clear();
-    await rm(this.lockFile, { force: true });
+    await this.lock?.release();
+  }
+
+  /** Messages due by `now` that are not locked and whose session is not locked, in delivery order. */
+  private available(now: number): StoredMessage[] {
+    const lockedSeqs = this.lockedSequences();
+    const lockedSessions = this.lockedSessions();
+    // One pass, parsing each time once: this runs every time a pump slot frees, over every stored message.
+    const candidates: { m: StoredMessage; at: number }[] = [];
+    for (const m of this.messages.values()) {
+      if (lockedSeqs.has(m.sequenceNumber)) continue;
+      if (m.sessionId !== undefined && lockedSessions.has(m.sessionId)) continue;
+      const at = Date.parse(m.scheduledEnqueueTimeUtc);
+      if (at <= now) candidates.push({ m, at });
+    }
+    return candidates.sort((a, b) => a.at - b.at || a.m.sequenceNumber - b.m.sequenceNumber).map((c) => c.m);
+  }
+
+  private lockedSequences(): Set<number> {
+    return new Set(this.locked.values());
+  }
+
+  private lockedSessions(): Set<string> {
+    const sessions = new Set<string>();
+    for (const seq of this.locked.values()) {
+      const s = this.messages.get(seq)?.sessionId;
+      if (s !== undefined) sessions.add(s);
+    }
+    return sessions;
   }
 
   private takeLock(message: ReceivedMessage): StoredMessage {
@@ -383,6 +367,7 @@ export class LocalDurableQueue implements WorkQueue, FailureSink {
     await this.writeDeadLetter(
       {
         messageId: m.messageId,
+        ...(m.sessionId === undefined ? {} : { sessionId: m.sessionId }),
         reason,
         description,
         deadLetteredAt: this.clock.now().toISOString(),
@@ -394,16 +379,11 @@ export class LocalDurableQueue implements WorkQueue, FailureSink {
       },
       m.sequenceNumber,
     );
-    await rm(this.messageFile(m), { force: true });
+    await rm(this.layout.messageFile(m), { force: true });
   }
 
   private async writeDeadLetter(record: DeadLetterRecord, sequence: number): Promise<void> {
-    const name = `${String(Date.parse(record.deadLetteredAt)).padStart(15, '0')}-${String(sequence).padStart(12, '0')}.json`;
-    await atomicWrite(join(this.deadLetterDir, name), JSON.stringify(record, null, 2));
-  }
-
-  private messageFile(m: StoredMessage): string {
-    return join(this.messagesDir, `${String(m.sequenceNumber).padStart(12, '0')}-${m.messageId}.json`);
+    await atomicWriteFile(this.layout.deadLetterFile(record.deadLetteredAt, sequence), JSON.stringify(record, null, 2));
   }
 
   private notify(): void {
@@ -415,26 +395,12 @@ export class LocalDurableQueue implements WorkQueue, FailureSink {
   }
 }
 
+/** The session of a body that is a work item (anything with a string `target`); none otherwise. */
+function sessionOfBody(body: unknown): string | undefined {
+  const target = typeof body === 'object' && body !== null ? (body as { target?: unknown }).target : undefined;
+  return typeof target === 'string' && target !== '' ? sessionIdFor({ target }) : undefined;
+}
+
 function maxDeliveriesDescription(count: number): string {
   return `Message was delivered ${count} times without being completed (the handler threw each time).`;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function atomicWrite(file: string, content: string): Promise<void> {
-  const tmp = `${file}.${randomUUID()}.tmp`;
-  await writeFile(tmp, content);
-  try {
-    await rename(tmp, file);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
 }

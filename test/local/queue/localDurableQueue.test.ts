@@ -3,38 +3,13 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { messageIdFor } from '../../../src/app/queueMessage.js';
-import type { ServerKeyWorkItem } from '../../../src/domain/workItem.js';
+import type { ReconcileWorkItem } from '../../../src/domain/workItem.js';
 import {
   LocalDurableQueue,
   MAX_DELIVERY_COUNT_EXCEEDED,
   QueueDirectoryInUseError,
 } from '../../../src/local/queue/localDurableQueue.js';
-
-class ManualClock {
-  constructor(private t: number) {}
-  now(): Date {
-    return new Date(this.t);
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}
-
-const T0 = Date.parse('2025-08-01T10:00:00Z');
-
-function serverKeyItem(overrides: Partial<ServerKeyWorkItem> = {}): ServerKeyWorkItem {
-  return {
-    kind: 'serverKey',
-    target: '/subscriptions/6a1d2c0e-3b4f-4e5a-9c7d-8e9f0a1b2c3d/resourceGroups/rg/providers/Microsoft.Sql/servers/sql-a',
-    keyId: 'https://contoso-tde.vault.azure.net/keys/tde-key/5b8e2c7a41d94f0e9a3c6d1b2e7f8a90',
-    version: '5b8e2c7a41d94f0e9a3c6d1b2e7f8a90',
-    switchProtector: true,
-    attempt: 1,
-    firstSeen: '2025-08-01T10:00:00.000Z',
-    correlationId: 'event-1',
-    ...overrides,
-  };
-}
+import { ManualClock, reconcileItem, T0 } from './queueFixtures.js';
 
 describe('Class: LocalDurableQueue', () => {
   let dir: string;
@@ -60,7 +35,7 @@ describe('Class: LocalDurableQueue', () => {
   it('keeps a scheduled message invisible until its time', async () => {
     // Prepare
     const q = await openQueue();
-    await q.schedule([serverKeyItem()], new Date(T0 + 7_000));
+    await q.schedule([reconcileItem()], new Date(T0 + 7_000));
 
     // Act
     clock.advance(6_999);
@@ -71,21 +46,21 @@ describe('Class: LocalDurableQueue', () => {
     // Assess
     expect(early).toEqual([]);
     expect(due).toHaveLength(1);
-    expect(due[0]!.body).toEqual(serverKeyItem());
-    expect(due[0]!.messageId).toBe(messageIdFor(serverKeyItem()));
+    expect(due[0]!.body).toEqual(reconcileItem());
+    expect(due[0]!.messageId).toBe(messageIdFor(reconcileItem()));
     expect(due[0]!.deliveryCount).toBe(1);
     expect(due[0]!.scheduledEnqueueTimeUtc).toBe(new Date(T0 + 7_000).toISOString());
   });
 
   it('delivers due messages in order of their scheduled time', async () => {
     const q = await openQueue();
-    await q.schedule([serverKeyItem({ target: '/subscriptions/x/servers/late' })], new Date(T0 + 2_000));
-    await q.schedule([serverKeyItem({ target: '/subscriptions/x/servers/early' })], new Date(T0 + 1_000));
+    await q.schedule([reconcileItem({ target: '/subscriptions/x/servers/late' })], new Date(T0 + 2_000));
+    await q.schedule([reconcileItem({ target: '/subscriptions/x/servers/early' })], new Date(T0 + 1_000));
     clock.advance(5_000);
 
     const got = await q.receive(10);
 
-    expect(got.map((m) => (m.body as ServerKeyWorkItem).target)).toEqual([
+    expect(got.map((m) => (m.body as ReconcileWorkItem).target)).toEqual([
       '/subscriptions/x/servers/early',
       '/subscriptions/x/servers/late',
     ]);
@@ -93,7 +68,7 @@ describe('Class: LocalDurableQueue', () => {
 
   it('does not hand a locked message to a second receiver', async () => {
     const q = await openQueue();
-    await q.schedule([serverKeyItem()]);
+    await q.schedule([reconcileItem()]);
 
     const [first, second] = await Promise.all([q.receive(1), q.receive(1)]);
 
@@ -103,7 +78,7 @@ describe('Class: LocalDurableQueue', () => {
 
   it('removes a completed message for good', async () => {
     const q = await openQueue();
-    await q.schedule([serverKeyItem()]);
+    await q.schedule([reconcileItem()]);
     const [m] = await q.receive(1);
 
     await q.complete(m!);
@@ -116,7 +91,7 @@ describe('Class: LocalDurableQueue', () => {
 
   it('redelivers an abandoned message with a higher delivery count', async () => {
     const q = await openQueue();
-    await q.schedule([serverKeyItem()]);
+    await q.schedule([reconcileItem()]);
     const [m] = await q.receive(1);
 
     await q.abandon(m!);
@@ -129,8 +104,8 @@ describe('Class: LocalDurableQueue', () => {
   it('loses no scheduled message across a restart', async () => {
     // Prepare
     const q = await openQueue();
-    await q.schedule([serverKeyItem({ attempt: 2 })], new Date(T0 + 60_000));
-    await q.schedule([serverKeyItem({ attempt: 1, target: '/subscriptions/x/servers/sql-b' })], new Date(T0 + 30_000));
+    await q.schedule([reconcileItem({ attempt: 2 })], new Date(T0 + 60_000));
+    await q.schedule([reconcileItem({ attempt: 1, target: '/subscriptions/x/servers/sql-b' })], new Date(T0 + 30_000));
     await q.close();
 
     // Act
@@ -139,15 +114,15 @@ describe('Class: LocalDurableQueue', () => {
     const got = await reopened.receive(10);
 
     // Assess
-    expect(got.map((m) => (m.body as ServerKeyWorkItem).target)).toEqual([
+    expect(got.map((m) => (m.body as ReconcileWorkItem).target)).toEqual([
       '/subscriptions/x/servers/sql-b',
-      serverKeyItem().target,
+      reconcileItem().target,
     ]);
   });
 
   it('makes an in-flight message visible again after a restart', async () => {
     const q = await openQueue();
-    await q.schedule([serverKeyItem()]);
+    await q.schedule([reconcileItem()]);
     const [inFlight] = await q.receive(1);
     expect(inFlight).toBeDefined();
     await q.close(); // as if the process died mid-handler
@@ -161,41 +136,41 @@ describe('Class: LocalDurableQueue', () => {
 
   it('assigns sequence numbers after the ones already on disk', async () => {
     const q = await openQueue();
-    await q.schedule([serverKeyItem({ attempt: 1 }), serverKeyItem({ attempt: 2 })]);
+    await q.schedule([reconcileItem({ attempt: 1 }), reconcileItem({ attempt: 2 })]);
     await q.close();
 
     const reopened = await openQueue();
-    await reopened.schedule([serverKeyItem({ attempt: 3 })]);
+    await reopened.schedule([reconcileItem({ attempt: 3 })]);
 
     expect(reopened.peekAll().map((m) => m.sequenceNumber)).toEqual([1, 2, 3]);
   });
 
   it('drops a message whose messageId was seen within the duplicate detection window', async () => {
     const q = await openQueue({ duplicateDetectionWindowMs: 60_000 });
-    await q.schedule([serverKeyItem()]);
+    await q.schedule([reconcileItem()]);
     const [m] = await q.receive(1);
     await q.complete(m!);
 
     clock.advance(59_000);
-    await q.schedule([serverKeyItem(), serverKeyItem({ attempt: 2 })]);
+    await q.schedule([reconcileItem(), reconcileItem({ attempt: 2 })]);
 
     const got = await q.receive(10);
-    expect(got.map((x) => (x.body as ServerKeyWorkItem).attempt)).toEqual([2]);
+    expect(got.map((x) => (x.body as ReconcileWorkItem).attempt)).toEqual([2]);
   });
 
   it('remembers seen messageIds across a restart', async () => {
     const q = await openQueue({ duplicateDetectionWindowMs: 60_000 });
-    await q.schedule([serverKeyItem()]);
+    await q.schedule([reconcileItem()]);
     await q.close();
 
     const reopened = await openQueue({ duplicateDetectionWindowMs: 60_000 });
     const accepted = await reopened.send([
       {
-        messageId: messageIdFor(serverKeyItem()),
-        subject: 'serverKey',
+        messageId: messageIdFor(reconcileItem()),
+        subject: 'reconcile',
         contentType: 'application/json',
         correlationId: 'event-1',
-        body: serverKeyItem(),
+        body: reconcileItem(),
         applicationProperties: {},
       },
     ]);
@@ -206,17 +181,17 @@ describe('Class: LocalDurableQueue', () => {
 
   it('accepts the same messageId again once the window has passed', async () => {
     const q = await openQueue({ duplicateDetectionWindowMs: 60_000 });
-    await q.schedule([serverKeyItem()]);
+    await q.schedule([reconcileItem()]);
     clock.advance(60_000);
 
-    await q.schedule([serverKeyItem()]);
+    await q.schedule([reconcileItem()]);
 
     expect(q.peekAll()).toHaveLength(2);
   });
 
   it('dead-letters with MaxDeliveryCountExceeded when the handler keeps failing', async () => {
     const q = await openQueue({ maxDeliveryCount: 3 });
-    await q.schedule([serverKeyItem()]);
+    await q.schedule([reconcileItem()]);
 
     for (let i = 0; i < 3; i++) {
       const [m] = await q.receive(1);
@@ -227,17 +202,17 @@ describe('Class: LocalDurableQueue', () => {
     expect(await q.receive(1)).toEqual([]);
     const [dead] = await q.listDeadLetters();
     expect(dead).toMatchObject({
-      messageId: messageIdFor(serverKeyItem()),
+      messageId: messageIdFor(reconcileItem()),
       reason: MAX_DELIVERY_COUNT_EXCEEDED,
       deliveryCount: 3,
-      body: serverKeyItem(),
+      body: reconcileItem(),
     });
     expect(dead!.description).toContain('3 times');
   });
 
   it('dead-letters a message that used its last delivery in a process that died', async () => {
     const q = await openQueue({ maxDeliveryCount: 1 });
-    await q.schedule([serverKeyItem()]);
+    await q.schedule([reconcileItem()]);
     await q.receive(1);
     await q.close();
 
@@ -250,7 +225,7 @@ describe('Class: LocalDurableQueue', () => {
   it('records a failed work item with its reason and description in the dead-letter store', async () => {
     const q = await openQueue();
 
-    await q.deadLetter(serverKeyItem({ attempt: 10 }), 'MaxAttemptsExceeded', 'Gave up after 10 attempts');
+    await q.deadLetter(reconcileItem({ attempt: 10 }), 'MaxAttemptsExceeded', 'Gave up after 10 attempts');
 
     const reopened = await (async () => {
       await q.close();
@@ -262,14 +237,14 @@ describe('Class: LocalDurableQueue', () => {
         description: 'Gave up after 10 attempts',
         correlationId: 'event-1',
         deadLetteredAt: new Date(T0).toISOString(),
-        body: serverKeyItem({ attempt: 10 }),
+        body: reconcileItem({ attempt: 10 }),
       }),
     ]);
   });
 
   it('dead-letters a received message on request', async () => {
     const q = await openQueue();
-    await q.schedule([serverKeyItem()]);
+    await q.schedule([reconcileItem()]);
     const [m] = await q.receive(1);
 
     await q.deadLetterMessage(m!, 'InvalidMessage', 'body is not a work item');
@@ -280,7 +255,7 @@ describe('Class: LocalDurableQueue', () => {
 
   it('refuses to settle a message whose lock it does not hold', async () => {
     const q = await openQueue();
-    await q.schedule([serverKeyItem()]);
+    await q.schedule([reconcileItem()]);
     const [m] = await q.receive(1);
     await q.complete(m!);
 
@@ -289,7 +264,7 @@ describe('Class: LocalDurableQueue', () => {
 
   it('ignores temp files left by an interrupted write', async () => {
     const q = await openQueue();
-    await q.schedule([serverKeyItem()]);
+    await q.schedule([reconcileItem()]);
     await q.close();
     await writeFile(join(dir, 'messages', '000000000009-abc.json.123.tmp'), '{"half');
 
@@ -310,7 +285,7 @@ describe('Class: LocalDurableQueue', () => {
     let calls = 0;
     q.onAvailable(() => calls++);
 
-    await q.schedule([serverKeyItem()], new Date(T0 + 5_000));
+    await q.schedule([reconcileItem()], new Date(T0 + 5_000));
 
     expect(calls).toBe(1);
     expect(q.nextVisibleAt()).toEqual(new Date(T0 + 5_000));

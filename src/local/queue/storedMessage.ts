@@ -1,0 +1,85 @@
+/**
+ * What the embedded queue keeps on disk, and the checks a file must pass to be loaded: a file that fails them is
+ * moved to quarantine instead of blocking start-up.
+ */
+
+/** A message as the queue stores it. */
+export interface StoredMessage {
+  readonly messageId: string;
+  readonly sequenceNumber: number;
+  /** Service Bus SessionId: messages of one session are delivered one at a time, in order. */
+  readonly sessionId?: string;
+  readonly subject: string;
+  readonly correlationId: string;
+  readonly contentType: string;
+  readonly body: unknown;
+  readonly applicationProperties: Readonly<Record<string, string | number>>;
+  /** ISO time the message was accepted. */
+  readonly enqueuedTimeUtc: string;
+  /** ISO time the message becomes visible. */
+  readonly scheduledEnqueueTimeUtc: string;
+  /** Times the message has been handed to a consumer (incremented on each receive, as Service Bus does). */
+  readonly deliveryCount: number;
+}
+
+/** A message handed to a consumer under a lock: complete it, abandon it or dead-letter it. */
+export interface ReceivedMessage extends StoredMessage {
+  readonly lockToken: string;
+}
+
+/** One entry of the dead-letter store. */
+export interface DeadLetterRecord {
+  readonly messageId: string;
+  readonly sessionId?: string;
+  readonly reason: string;
+  readonly description: string;
+  readonly deadLetteredAt: string;
+  readonly deliveryCount: number;
+  readonly subject: string;
+  readonly correlationId: string;
+  readonly body: unknown;
+  readonly applicationProperties: Readonly<Record<string, string | number>>;
+}
+
+/** Parses a message file; a reason when it is not a whole, well-formed message. */
+export function parseStoredMessage(text: string): { ok: true; message: StoredMessage } | { ok: false; reason: string } {
+  let o: unknown;
+  try {
+    o = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'not valid JSON (torn or corrupted)' };
+  }
+  if (typeof o !== 'object' || o === null) return { ok: false, reason: 'not a JSON object' };
+  const m = o as Record<string, unknown>;
+  const problems: string[] = [];
+  if (typeof m['messageId'] !== 'string' || m['messageId'] === '') problems.push('messageId');
+  if (!isCount(m['sequenceNumber']) || m['sequenceNumber'] === 0) problems.push('sequenceNumber');
+  if (m['sessionId'] !== undefined && typeof m['sessionId'] !== 'string') problems.push('sessionId');
+  if (!isTime(m['enqueuedTimeUtc'])) problems.push('enqueuedTimeUtc');
+  if (!isTime(m['scheduledEnqueueTimeUtc'])) problems.push('scheduledEnqueueTimeUtc');
+  if (!isCount(m['deliveryCount'])) problems.push('deliveryCount');
+  if (typeof m['applicationProperties'] !== 'object' || m['applicationProperties'] === null) {
+    problems.push('applicationProperties');
+  }
+  if (problems.length > 0) return { ok: false, reason: `missing or invalid ${problems.join(', ')}` };
+  return { ok: true, message: o as StoredMessage };
+}
+
+/** Parses a dead-letter file; undefined when it is not one. */
+export function parseDeadLetterRecord(text: string): DeadLetterRecord | undefined {
+  try {
+    const o = JSON.parse(text) as Partial<DeadLetterRecord> | null;
+    if (typeof o !== 'object' || o === null) return undefined;
+    return typeof o.messageId === 'string' && typeof o.reason === 'string' ? (o as DeadLetterRecord) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0;
+}
+
+function isTime(v: unknown): boolean {
+  return typeof v === 'string' && !Number.isNaN(Date.parse(v));
+}
