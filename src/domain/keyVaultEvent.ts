@@ -5,8 +5,12 @@
  * Data fields (KeyVault.2018-01-01 swagger, KeyVault.tsp): `Id`, `VaultName`, `ObjectType`, `ObjectName`,
  * `Version`, `NBF`, `EXP`. NBF/EXP are Unix seconds: numbers in real deliveries, numeric strings in the
  * official samples, and absent or null on older deliveries; all three are accepted.
+ *
+ * Reasons quote offending values through describeJson (bounded): `JSON.stringify` of a value nested 10,000 levels
+ * deep throws RangeError, which would turn a rejection into a throw.
  */
 import { parseKeyId, type KeyId } from './keyId.js';
+import { describeJson } from './safeJson.js';
 
 export const KEY_NEW_VERSION_CREATED = 'Microsoft.KeyVault.KeyNewVersionCreated';
 
@@ -48,7 +52,7 @@ function unixSeconds(v: unknown, field: string): { ok: true; value?: Date } | { 
   let seconds: number;
   if (typeof v === 'number') seconds = v;
   else if (typeof v === 'string' && NUMERIC_STRING.test(v)) seconds = Number(v);
-  else return { ok: false, reason: `${field} must be Unix seconds (number or numeric string), got ${JSON.stringify(v) ?? describe(v)}` };
+  else return { ok: false, reason: `${field} must be Unix seconds (number or numeric string), got ${describeJson(v)}` };
   const d = new Date(seconds * 1000);
   if (!Number.isFinite(seconds) || seconds < 0 || Number.isNaN(d.getTime())) {
     return { ok: false, reason: `${field} is out of range: ${String(v)}` };
@@ -72,7 +76,7 @@ export function parseKeyVaultEvent(raw: unknown): ParsedEvent {
   let timeField: string;
   if (cloudEvents) {
     if (raw['specversion'] !== '1.0') {
-      return invalid(`specversion must be "1.0", got ${JSON.stringify(raw['specversion']) ?? 'undefined'}`);
+      return invalid(`specversion must be "1.0", got ${describeJson(raw['specversion'])}`);
     }
     if (typeof raw['source'] !== 'string' || raw['source'].length === 0) return invalid('source is missing or not a string');
     eventType = raw['type'];

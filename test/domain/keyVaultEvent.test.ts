@@ -222,4 +222,28 @@ describe('Function: parseKeyVaultEvent', () => {
       expect(parseKeyVaultEvent(keyEvent({}, { ObjectType: 'Secret' }))).toMatchObject({ kind: 'invalid', eventId: 'evt-1' });
     });
   });
+
+  describe('deeply nested bodies (10,000 levels)', () => {
+    /** What JSON.parse makes of a body nested `depth` levels deep (it parses; JSON.stringify of it throws). */
+    const deep = (depth: number): unknown => JSON.parse(`${'['.repeat(depth)}${']'.repeat(depth)}`) as unknown;
+    const deepObject = (depth: number): unknown => JSON.parse(`${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`) as unknown;
+
+    it('is the case that JSON.stringify throws RangeError on such a value', () => {
+      expect(() => JSON.stringify(deep(10_000))).toThrow(RangeError);
+    });
+
+    it.each([
+      ['data.NBF', () => keyEvent({}, { NBF: deep(10_000) }), /^data\.NBF must be Unix seconds/],
+      ['data.EXP', () => keyEvent({}, { EXP: deepObject(10_000) }), /^data\.EXP must be Unix seconds/],
+      ['specversion', () => ({ id: 'evt-1', specversion: deep(10_000), source: 's', type: KEY_NEW_VERSION_CREATED }), /^specversion must be "1\.0"/],
+      ['data', () => keyEvent({ data: deep(10_000) }), /^data must be an object/],
+      ['the whole event', () => deep(10_000), /^expected one event object/],
+    ] as const)('rejects a 10,000-level %s with a reason instead of throwing', (_label, event, reason) => {
+      const parsed = parseKeyVaultEvent(event());
+
+      expect(parsed.kind).toBe('invalid');
+      expect(parsed.kind === 'invalid' && parsed.reason).toMatch(reason);
+      expect(parsed.kind === 'invalid' && parsed.reason.length).toBeLessThan(300);
+    });
+  });
 });

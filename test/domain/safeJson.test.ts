@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { describeJson, jsonDepth, tryStringifyJson } from '../../src/domain/safeJson.js';
+
+const deepArray = (depth: number): unknown => JSON.parse(`${'['.repeat(depth)}${']'.repeat(depth)}`) as unknown;
+const deepObject = (depth: number): unknown => JSON.parse(`${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`) as unknown;
+
+describe('Function: describeJson', () => {
+  it.each([
+    ['a string', 'abc', '"abc"'],
+    ['a number', 42, '42'],
+    ['NaN', Number.NaN, 'null'],
+    ['a boolean', true, 'true'],
+    ['null', null, 'null'],
+    ['undefined', undefined, 'undefined'],
+    ['a bigint', 10n, '10n'],
+    ['a small object', { a: [1, 'x'], b: null }, '{"a":[1,"x"],"b":null}'],
+    ['an object nested past the depth', { a: { b: { c: { d: { e: 1 } } } } }, '{"a":{"b":{"c":{"d":{…}}}}}'],
+    ['a long array', [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], '[1,2,3,4,5,6,7,8,…]'],
+  ] as const)('renders %s', (_label, value, expected) => {
+    expect(describeJson(value)).toBe(expected);
+  });
+
+  it.each([
+    ['array', deepArray(10_000)],
+    ['object', deepObject(10_000)],
+  ])('describes a 10,000-level %s without throwing, in a few characters', (_label, value) => {
+    const text = describeJson(value);
+
+    expect(text.startsWith(Array.isArray(value) ? '[[[[' : '{"a":{"a":')).toBe(true);
+    expect(text.length).toBeLessThan(60);
+  });
+
+  it('cuts a long string and the whole output at maxLength', () => {
+    const text = describeJson({ s: 'x'.repeat(10_000) }, { maxLength: 50 });
+
+    expect(text.length).toBeLessThanOrEqual(51);
+    expect(text.endsWith('…')).toBe(true);
+  });
+
+  it('renders a cycle by depth instead of looping', () => {
+    const a: Record<string, unknown> = {};
+    a['self'] = a;
+
+    expect(describeJson(a)).toBe('{"self":{"self":{"self":{"self":{…}}}}}');
+  });
+});
+
+describe('Function: tryStringifyJson', () => {
+  it('stringifies what JSON.stringify can', () => {
+    expect(tryStringifyJson({ a: 1 })).toBe('{"a":1}');
+  });
+
+  it('answers undefined for a 10,000-level value instead of throwing RangeError', () => {
+    expect(tryStringifyJson(deepArray(10_000))).toBeUndefined();
+  });
+});
+
+describe('Function: jsonDepth', () => {
+  it.each([
+    [1, 0],
+    [[], 1],
+    [{ a: [1] }, 2],
+    [[[[]]], 3],
+  ] as const)('measures %j as %i deep', (value, depth) => {
+    expect(jsonDepth(value, 100)).toBe(depth);
+  });
+
+  it('stops at the limit on a 10,000-level value', () => {
+    expect(jsonDepth(deepObject(10_000), 64)).toBe(64);
+  });
+});
