@@ -1,6 +1,7 @@
 // The Event Grid subscription of the keyNewVersionCreated function to the TDE Key Vault's system topic.
-// Deployed by the azd postdeploy hook (azure.yaml), after the code: creating a subscription to an AzureFunction
-// endpoint fails while the function does not exist yet.
+// Deployed by the azd postdeploy hook (infra/hooks/postdeploy.*), after the code: creating a subscription to an
+// AzureFunction endpoint fails while the function does not exist yet. Deployed in the system topic's resource group,
+// which is the app's unless an existing topic was named (existingSystemTopicName in main.bicep).
 targetScope = 'resourceGroup'
 
 @description('Name of the Event Grid system topic on the TDE Key Vault (output EVENT_GRID_SYSTEM_TOPIC_NAME).')
@@ -8,6 +9,9 @@ param systemTopicName string
 
 @description('Name of the Function App (output AZURE_FUNCTION_APP_NAME).')
 param functionAppName string
+
+@description('Resource group of the Function App and the storage account (output AZURE_RESOURCE_GROUP); defaults to this deployment\'s.')
+param appResourceGroupName string = resourceGroup().name
 
 @description('Name of the storage account holding the dead-letter container (output AZURE_STORAGE_ACCOUNT_NAME).')
 param storageAccountName string
@@ -34,10 +38,12 @@ resource systemTopic 'Microsoft.EventGrid/systemTopics@2022-06-15' existing = {
 
 resource functionApp 'Microsoft.Web/sites@2024-04-01' existing = {
   name: functionAppName
+  scope: resourceGroup(appResourceGroupName)
 }
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
+  scope: resourceGroup(appResourceGroupName)
 }
 
 resource keyNewVersionCreated 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2022-06-15' = {

@@ -1,9 +1,9 @@
 // SQL TDE key rotation: a Function App on Flex Consumption, its identity and least-privilege roles, Service Bus,
-// Application Insights, and an Event Grid system topic on the existing TDE Key Vault.
+// Application Insights, and an Event Grid system topic on the existing TDE Key Vault (or its existing one).
 // Deployed by `azd up`; the Event Grid subscription follows in the postdeploy hook (infra/eventSubscription.bicep).
 targetScope = 'subscription'
 
-import { ExistingVault, ScaleSettings, WorkQueueSettings } from 'modules/types.bicep'
+import { ExistingVault, ManagedHsmKeys, ScaleSettings, WorkQueueSettings } from 'modules/types.bicep'
 
 @description('azd environment name; names and tags every resource.')
 @minLength(1)
@@ -23,6 +23,21 @@ param tdeKeyVault ExistingVault
 @description('Names of the TDE keys in that vault whose new versions trigger a rotation; empty means every key.')
 param tdeKeyNames string[] = []
 
+@description('Name of an existing Event Grid system topic on the TDE vault (a vault can have only one); empty creates one. It must have a system-assigned identity (it writes the dead letters).')
+param existingSystemTopicName string = ''
+
+@description('Resource group of that existing system topic (this subscription); empty means the TDE vault\'s resource group.')
+param existingSystemTopicResourceGroupName string = ''
+
+@description('Managed HSM keys protecting SQL servers (converged by the reconcileKeys timer: Managed HSM publishes no events). The postdeploy hook assigns managedHsmRoleDefinitionId to the app identity on each key, with the HSM\'s local RBAC.')
+param tdeManagedHsm ManagedHsmKeys = {
+  name: ''
+  keyNames: []
+}
+
+@description('Managed HSM local RBAC role the postdeploy hook assigns on each HSM key. Default: Managed HSM Crypto Auditor (reads key attributes, uses no key). A custom local role with only Microsoft.KeyVault/managedHsm/keys/read/action is narrower still: see docs/deploy.md.')
+param managedHsmRoleDefinitionId string = '2c18b078-7c48-4d3a-af88-5a3a1b3f82b3'
+
 @description('Existing Key Vaults (RBAC permission model) that receive sync agent keys as secrets; empty: no sync-agent rotation.')
 param syncAgentVaults ExistingVault[] = []
 
@@ -35,12 +50,18 @@ param rotationConfig string = loadTextContent('rotation-config.json')
 @description('NCRONTAB schedule of the sync agent key rotation (six fields, UTC).')
 param syncAgentRotationSchedule string = '0 0 3 * * 0'
 
-@description('Node.js major version of the Flex Consumption runtime. 20 is what CI builds and tests (package.json engines ">=20"); 22 also runs the node20-targeted bundle.')
+@description('NCRONTAB schedule of the reconcileKeys timer (six fields, UTC): finds drifting targets of every configured key, Key Vault and Managed HSM.')
+param reconcileSchedule string = '0 0 * * * *'
+
+@description('Node.js major version of the Flex Consumption runtime. 22 by default (Node 20 reached end of life on 2026-04-30); the bundle targets node20, so CI and development machines on Node 20 build what 22 runs.')
 @allowed([
   '20'
   '22'
 ])
-param nodeVersion string = '20'
+param nodeVersion string = '22'
+
+@description('Let the scale controller read the work queue\'s message count for target-based scaling (Azure Service Bus Data Owner on that queue only). False: scaling falls back to peeking one message.')
+param serviceBusScaleMetricsAccess bool = true
 
 @description('Flex Consumption scale settings.')
 param scale ScaleSettings = {
@@ -138,6 +159,7 @@ module appRoles 'modules/rbac/appResourceRoles.bicep' = {
     workQueueName: serviceBus.outputs.WORK_QUEUE_NAME
     failureQueueName: serviceBus.outputs.FAILURE_QUEUE_NAME
     applicationInsightsName: monitoring.outputs.APPLICATION_INSIGHTS_NAME
+    grantScaleMetricsRead: serviceBusScaleMetricsAccess
   }
 }
 
@@ -160,6 +182,7 @@ module functionApp 'modules/functionApp.bicep' = {
     workQueueName: serviceBus.outputs.WORK_QUEUE_NAME
     failureQueueName: serviceBus.outputs.FAILURE_QUEUE_NAME
     syncAgentRotationSchedule: syncAgentRotationSchedule
+    reconcileSchedule: reconcileSchedule
     rotationConfig: rotationConfig
   }
   // The host starts pulling the package and reading storage as soon as the app exists.
@@ -177,6 +200,10 @@ module eventGridTopic 'modules/eventGridTopic.bicep' = {
     tags: tags
     storageAccountName: storage.outputs.NAME
     deadLetterContainerName: storage.outputs.DEAD_LETTER_CONTAINER_NAME
+    existingTopicName: existingSystemTopicName
+    existingTopicResourceGroupName: empty(existingSystemTopicResourceGroupName)
+      ? tdeKeyVault.resourceGroupName
+      : existingSystemTopicResourceGroupName
   }
 }
 
@@ -264,8 +291,20 @@ output ROTATION_FAILURE_QUEUE_NAME string = serviceBus.outputs.FAILURE_QUEUE_NAM
 @description('Event Grid system topic on the TDE vault (the postdeploy hook subscribes the function to it).')
 output EVENT_GRID_SYSTEM_TOPIC_NAME string = eventGridTopic.outputs.NAME
 
+@description('Resource group of that system topic (the postdeploy hook deploys the subscription there).')
+output EVENT_GRID_SYSTEM_TOPIC_RESOURCE_GROUP string = eventGridTopic.outputs.RESOURCE_GROUP_NAME
+
 @description('Dead-letter container of the event subscription.')
 output EVENT_GRID_DEAD_LETTER_CONTAINER string = storage.outputs.DEAD_LETTER_CONTAINER_NAME
 
 @description('TDE key names filtered by the event subscription, as a JSON array (read by the postdeploy hook).')
 output TDE_KEY_NAMES_JSON string = string(tdeKeyNames)
+
+@description('Managed HSM holding TDE keys; empty: none (read by the postdeploy hook).')
+output MANAGED_HSM_NAME string = tdeManagedHsm.name
+
+@description('Managed HSM key names, space-separated (the postdeploy hook assigns the HSM role on each).')
+output MANAGED_HSM_KEY_NAMES string = join(tdeManagedHsm.keyNames, ' ')
+
+@description('Managed HSM local RBAC role definition the postdeploy hook assigns (name or id).')
+output MANAGED_HSM_ROLE_ID string = managedHsmRoleDefinitionId

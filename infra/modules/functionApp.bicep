@@ -55,6 +55,9 @@ param failureQueueName string
 @description('NCRONTAB schedule of the sync-agent key rotation timer (SYNC_AGENT_ROTATION_SCHEDULE).')
 param syncAgentRotationSchedule string
 
+@description('NCRONTAB schedule of the reconcileKeys timer (RECONCILE_SCHEDULE).')
+param reconcileSchedule string
+
 @description('Rotation configuration (ROTATION_CONFIG): inline JSON, see src/config/appConfig.ts. Holds identifiers only, no secret.')
 param rotationConfig string
 
@@ -141,6 +144,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       ROTATION_QUEUE_NAME: workQueueName
       ROTATION_FAILURE_QUEUE_NAME: failureQueueName
       SYNC_AGENT_ROTATION_SCHEDULE: syncAgentRotationSchedule
+      RECONCILE_SCHEDULE: reconcileSchedule
       ROTATION_CONFIG: rotationConfig
     }
   }

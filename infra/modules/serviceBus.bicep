@@ -1,6 +1,6 @@
 import { WorkQueueSettings } from 'types.bicep'
 
-// Service Bus namespace (Standard: duplicate detection and scheduled messages) with local (SAS) auth disabled, the
+// Service Bus namespace (Standard: duplicate detection, sessions and scheduled messages) with local (SAS) auth disabled, the
 // work queue of the backoff design and the failure queue where the app parks work items it gives up on.
 
 @description('Name of the Service Bus namespace.')
@@ -37,6 +37,9 @@ resource namespace 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
 
   // Event Grid delivers at least once and the app re-schedules retries as new messages: duplicate detection on the
   // message id (derived from event id + target + attempt) drops the copies.
+  // Sessions: every work item carries SessionId = the lowercased target ARM id, so one server is converged by one
+  // worker at a time across all instances (the trigger sets isSessionsEnabled). Service Bus cannot turn sessions on
+  // for an existing queue: an older deployment must drain and delete the queue (or use a new name) first.
   resource work 'queues' = {
     name: workQueueName
     properties: {
@@ -47,7 +50,7 @@ resource namespace 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
       defaultMessageTimeToLive: workQueue.messageTimeToLive
       deadLetteringOnMessageExpiration: true
       enablePartitioning: false
-      requiresSession: false
+      requiresSession: true
     }
   }
 

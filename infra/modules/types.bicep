@@ -49,3 +49,13 @@ type RoleGrant = {
   @description('Human-readable role name.')
   roleName: string
 }
+
+@export()
+@description('Keys of a Managed HSM that protect SQL servers. Managed HSM publishes no Event Grid events: these keys are converged by the reconcileKeys timer, and the postdeploy hook grants the app identity a local RBAC role on each key.')
+type ManagedHsmKeys = {
+  @description('Managed HSM name (as in https://{name}.managedhsm.azure.net); empty: no HSM.')
+  name: string
+
+  @description('Names of the HSM keys the app reads (each gets its own role assignment at scope /keys/{name}).')
+  keyNames: string[]
+}

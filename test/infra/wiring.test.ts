@@ -11,12 +11,17 @@ import {
 import { QUEUE_NAME_SETTING } from '../../src/host/functionDefinition.js';
 import { bicepFiles, bicepParser, declarations, nodesOfType, readRepoFile, ROOT } from './bicepParser.js';
 
+/** The reconcile timer's app setting and default (issue 10: `RECONCILE_SCHEDULE`, hourly). */
+const RECONCILE_SCHEDULE_SETTING = 'RECONCILE_SCHEDULE';
+const DEFAULT_RECONCILE_SCHEDULE = '0 0 * * * *';
+
 /** Built-in role definition GUIDs, as published in Azure's built-in roles reference. */
 const BUILT_IN = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
   storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe',
   serviceBusDataSender: '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39',
   serviceBusDataReceiver: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0',
+  serviceBusDataOwner: '090c5cfd-751d-490a-894a-3ce6f1109419',
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb',
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7',
 } as const;
@@ -72,8 +77,60 @@ describe('Event Grid subscription', () => {
   it('is deployed by the azd postdeploy hook, after the code', () => {
     const yaml = readRepoFile('azure.yaml');
     const postdeploy = yaml.slice(yaml.indexOf('  postdeploy:'));
-    expect(postdeploy).toContain('--template-file infra/eventSubscription.bicep');
+    expect(postdeploy).toMatch(/posix:\s+shell: sh\s+run: \.\/infra\/hooks\/postdeploy\.sh\n/);
+    expect(postdeploy).toMatch(/windows:\s+shell: pwsh\s+run: \.\/infra\/hooks\/postdeploy\.ps1\n/);
+    for (const hook of ['infra/hooks/postdeploy.sh', 'infra/hooks/postdeploy.ps1']) {
+      expect(readRepoFile(hook)).toContain('infra/eventSubscription.bicep');
+    }
     expect(readRepoFile('infra/main.bicep')).not.toContain('eventSubscriptions@');
+  });
+
+  it('resolves the function app and the dead-letter storage in the app resource group, wherever the topic lives', async () => {
+    const sub = readRepoFile('infra/eventSubscription.bicep');
+    expect(sub).toContain("param appResourceGroupName string = resourceGroup().name");
+    for (const symbol of ['functionApp', 'storage']) {
+      expect(await resourceText('infra/eventSubscription.bicep', symbol)).toContain('scope: resourceGroup(appResourceGroupName)');
+    }
+  });
+});
+
+describe('Existing Event Grid system topic', () => {
+  it('is a pair of main.bicep parameters, empty by default, fed by azd variables', () => {
+    const main = readRepoFile('infra/main.bicep');
+    expect(main).toContain("param existingSystemTopicName string = ''");
+    expect(main).toContain("param existingSystemTopicResourceGroupName string = ''");
+    const params = readRepoFile('infra/main.parameters.json');
+    expect(params).toContain('"value": "${EVENT_GRID_EXISTING_SYSTEM_TOPIC_NAME=}"');
+    expect(params).toContain('"value": "${EVENT_GRID_EXISTING_SYSTEM_TOPIC_RESOURCE_GROUP=}"');
+    // An empty resource group means the vault's.
+    const module = main.slice(main.indexOf("module eventGridTopic"));
+    expect(module).toContain('existingTopicName: existingSystemTopicName');
+    expect(module).toMatch(/existingTopicResourceGroupName: empty\(existingSystemTopicResourceGroupName\)\s+\? tdeKeyVault\.resourceGroupName\s+: existingSystemTopicResourceGroupName/);
+  });
+
+  it('creates a topic only when none is named, and references the named one in its own resource group', async () => {
+    const created = await resourceText('infra/modules/eventGridTopic.bicep', 'systemTopic');
+    expect(created).toContain('= if (!useExistingTopic) {');
+    expect(created).toContain("topicType: 'Microsoft.KeyVault.vaults'");
+    const existing = await resourceText('infra/modules/eventGridTopic.bicep', 'existingTopic');
+    expect(existing).toContain('existing = if (useExistingTopic) {');
+    expect(existing).toContain('scope: resourceGroup(existingTopicResourceGroupName)');
+    const text = readRepoFile('infra/modules/eventGridTopic.bicep');
+    expect(text).toContain('var useExistingTopic = !empty(existingTopicName)');
+    expect(text).toContain('var topicPrincipalId = useExistingTopic ? existingTopic.identity.principalId : systemTopic.identity.principalId');
+    expect(await resourceText('infra/modules/eventGridTopic.bicep', 'deadLetterWriter')).toContain('principalId: topicPrincipalId');
+  });
+
+  it('tells the postdeploy hook where the topic is', () => {
+    const main = readRepoFile('infra/main.bicep');
+    expect(main).toContain('output EVENT_GRID_SYSTEM_TOPIC_NAME string = eventGridTopic.outputs.NAME');
+    expect(main).toContain('output EVENT_GRID_SYSTEM_TOPIC_RESOURCE_GROUP string = eventGridTopic.outputs.RESOURCE_GROUP_NAME');
+    const module = readRepoFile('infra/modules/eventGridTopic.bicep');
+    expect(module).toContain('output NAME string = useExistingTopic ? existingTopicName : name');
+    expect(module).toContain('output RESOURCE_GROUP_NAME string = useExistingTopic ? existingTopicResourceGroupName : resourceGroup().name');
+    for (const hook of ['infra/hooks/postdeploy.sh', 'infra/hooks/postdeploy.ps1']) {
+      expect(readRepoFile(hook)).toContain('EVENT_GRID_SYSTEM_TOPIC_RESOURCE_GROUP');
+    }
   });
 });
 
@@ -89,6 +146,15 @@ describe('Service Bus queues', () => {
     expect(work).toContain('deadLetteringOnMessageExpiration: true');
     const failure = text.slice(text.indexOf("resource failure 'queues'"));
     expect(failure).toContain('deadLetteringOnMessageExpiration: true');
+  });
+
+  it('makes the work queue session-enabled (one worker per server) and leaves the failure queue without sessions', async () => {
+    const text = await resourceText('infra/modules/serviceBus.bicep', 'namespace');
+    const work = text.slice(text.indexOf("resource work 'queues'"), text.indexOf("resource failure 'queues'"));
+    expect(work).toContain('requiresSession: true');
+    expect(work).not.toContain('requiresSession: false');
+    const failure = text.slice(text.indexOf("resource failure 'queues'"));
+    expect(failure).toContain('requiresSession: false');
   });
 
   it('defaults to the queue names and window the app expects', () => {
@@ -107,6 +173,7 @@ describe('Role assignments', () => {
     'infra/modules/rbac/appResourceRoles.bicep#storageBlobOwner': { role: `roles.storageBlobDataOwner`, scope: 'storage' },
     'infra/modules/rbac/appResourceRoles.bicep#workQueueReceiver': { role: 'roles.serviceBusDataReceiver', scope: 'namespace::work' },
     'infra/modules/rbac/appResourceRoles.bicep#workQueueSender': { role: 'roles.serviceBusDataSender', scope: 'namespace::work' },
+    'infra/modules/rbac/appResourceRoles.bicep#workQueueScaleMetricsReader': { role: 'roles.serviceBusDataOwner', scope: 'namespace::work' },
     'infra/modules/rbac/appResourceRoles.bicep#failureQueueSender': { role: 'roles.serviceBusDataSender', scope: 'namespace::failure' },
     'infra/modules/rbac/appResourceRoles.bicep#metricsPublisher': { role: 'roles.monitoringMetricsPublisher', scope: 'applicationInsights' },
     'infra/modules/eventGridTopic.bicep#deadLetterWriter': { role: 'storageBlobDataContributor', scope: 'storage::blobService::deadLetterContainer' },
@@ -134,7 +201,7 @@ describe('Role assignments', () => {
     const seeds = /name: guid\((.+)\)\n/.exec(text)?.[1] ?? '';
     // The principal: its id, or (for an identity created in the same deployment, whose principalId is unknown when
     // the name is computed) the id of the resource that owns it.
-    expect(seeds).toMatch(/principalId|systemTopic\.id/);
+    expect(seeds).toMatch(/principalId|topicId/);
     expect(seeds).toContain(role === 'roleDefinitionId' ? 'roleDefinitionId' : role);
   });
 
@@ -143,6 +210,7 @@ describe('Role assignments', () => {
     expect(app).toContain(`storageBlobDataOwner: '${BUILT_IN.storageBlobDataOwner}'`);
     expect(app).toContain(`serviceBusDataSender: '${BUILT_IN.serviceBusDataSender}'`);
     expect(app).toContain(`serviceBusDataReceiver: '${BUILT_IN.serviceBusDataReceiver}'`);
+    expect(app).toContain(`serviceBusDataOwner: '${BUILT_IN.serviceBusDataOwner}'`);
     expect(app).toContain(`monitoringMetricsPublisher: '${BUILT_IN.monitoringMetricsPublisher}'`);
     expect(readRepoFile('infra/modules/eventGridTopic.bicep')).toContain(
       `var storageBlobDataContributor = '${BUILT_IN.storageBlobDataContributor}'`,
@@ -164,6 +232,19 @@ describe('Role assignments', () => {
     expect(sql).toContain('for name in sqlResourceGroupNames');
     expect(sql).toContain('scope: resourceGroup(name)');
     expect(sql).toContain('sqlRotationRole.?outputs.ROLE_DEFINITION_ID');
+  });
+
+  it('grants Azure Service Bus Data Owner only on the work queue, for the scale controller, and lets it be turned off', async () => {
+    const all = bicepFiles().map((f) => ({ f, text: readRepoFile(f) }));
+    expect(all.filter(({ text }) => text.includes(BUILT_IN.serviceBusDataOwner)).map(({ f }) => f)).toEqual([
+      'infra/modules/rbac/appResourceRoles.bicep',
+    ]);
+    const owners = (await roleAssignments()).filter((r) => r.text.includes('roles.serviceBusDataOwner'));
+    expect(owners.map((r) => r.symbol)).toEqual(['workQueueScaleMetricsReader']);
+    expect(owners[0]!.text).toContain('= if (grantScaleMetricsRead) {');
+    expect(owners[0]!.text).toContain('\n  scope: namespace::work\n');
+    expect(readRepoFile('infra/main.bicep')).toContain('param serviceBusScaleMetricsAccess bool = true');
+    expect(readRepoFile('infra/main.bicep')).toContain('grantScaleMetricsRead: serviceBusScaleMetricsAccess');
   });
 
   it('never grants SQL Server Contributor or any broad built-in role', () => {
@@ -262,6 +343,7 @@ describe('App settings', () => {
       QUEUE_NAME_SETTING,
       'ROTATION_FAILURE_QUEUE_NAME',
       SYNC_AGENT_SCHEDULE_SETTING,
+      RECONCILE_SCHEDULE_SETTING,
       'ROTATION_CONFIG',
     ]) {
       expect(settings).toMatch(new RegExp(`\\n {6}${name}: `));
@@ -279,9 +361,19 @@ describe('App settings', () => {
     const app = await resourceText('infra/modules/functionApp.bicep', 'functionApp');
     expect(app).toMatch(/runtime: \{\s+name: 'node'\s+version: nodeVersion/);
     expect(app).toMatch(/authentication: \{\s+type: 'UserAssignedIdentity'/);
-    expect(readRepoFile('infra/main.bicep')).toMatch(/param nodeVersion string = '20'/);
+    expect(readRepoFile('infra/main.bicep')).toMatch(/param nodeVersion string = '22'\n/);
+    expect(readRepoFile('infra/main.parameters.json')).toContain('"value": "${FUNCTIONS_NODE_VERSION=22}"');
     expect(readRepoFile('infra/modules/storage.bicep')).toContain('allowSharedKeyAccess: false');
     expect(readRepoFile('infra/modules/monitoring.bicep')).toContain('DisableLocalAuth: true');
+  });
+
+  it('sets RECONCILE_SCHEDULE beside SYNC_AGENT_ROTATION_SCHEDULE, hourly by default', async () => {
+    const text = await resourceText('infra/modules/functionApp.bicep', 'functionApp');
+    expect(text).toMatch(/SYNC_AGENT_ROTATION_SCHEDULE: syncAgentRotationSchedule\n\s+RECONCILE_SCHEDULE: reconcileSchedule\n/);
+    const main = readRepoFile('infra/main.bicep');
+    expect(main).toContain(`param reconcileSchedule string = '${DEFAULT_RECONCILE_SCHEDULE}'`);
+    expect(main).toContain('reconcileSchedule: reconcileSchedule');
+    expect(readRepoFile('infra/main.parameters.json')).toContain(`"value": "\${RECONCILE_SCHEDULE=${DEFAULT_RECONCILE_SCHEDULE}}"`);
   });
 
   it('keeps the trigger names the functions use', () => {
@@ -308,5 +400,61 @@ describe('azd', () => {
     expect(yaml).toMatch(/host: function\n/);
     expect(yaml).toMatch(/dist: dist-bundle\n/);
     expect(yaml).toContain('node scripts/bundle.mjs');
+  });
+});
+
+describe('host.json', () => {
+  interface HostJson {
+    logging: { logLevel: Record<string, string> };
+    extensions: { serviceBus: Record<string, unknown> };
+  }
+  const host = (): HostJson => JSON.parse(readRepoFile('host.json')) as HostJson;
+
+  it('sends invocation results to Application Insights', () => {
+    expect(host().logging.logLevel['Host.Results']).toBe('Information');
+  });
+
+  it('lets an idle session go within seconds and bounds sessions and calls', () => {
+    const sb = host().extensions.serviceBus;
+    expect(sb.sessionIdleTimeout).toBe('00:00:05');
+    expect(sb.maxConcurrentSessions).toBe(64);
+    // Still the bound for a non-session trigger.
+    expect(sb.maxConcurrentCalls).toBe(8);
+  });
+});
+
+describe('Managed HSM', () => {
+  /** Managed HSM Crypto Auditor, from Microsoft's "Local RBAC built-in roles for Managed HSM" table. */
+  const CRYPTO_AUDITOR = '2c18b078-7c48-4d3a-af88-5a3a1b3f82b3';
+
+  it('is an optional main.bicep parameter whose keys reach the postdeploy hook', () => {
+    const main = readRepoFile('infra/main.bicep');
+    expect(main).toMatch(/param tdeManagedHsm ManagedHsmKeys = \{\s+name: ''\s+keyNames: \[\]\s+\}/);
+    expect(main).toContain(`param managedHsmRoleDefinitionId string = '${CRYPTO_AUDITOR}'`);
+    expect(main).toContain('output MANAGED_HSM_NAME string = tdeManagedHsm.name');
+    expect(main).toContain("output MANAGED_HSM_KEY_NAMES string = join(tdeManagedHsm.keyNames, ' ')");
+    expect(main).toContain('output MANAGED_HSM_ROLE_ID string = managedHsmRoleDefinitionId');
+    const params = readRepoFile('infra/main.parameters.json');
+    expect(params).toContain('"name": "${TDE_MANAGED_HSM_NAME=}"');
+    expect(params).toContain('"keyNames": ${TDE_MANAGED_HSM_KEY_NAMES=[]}');
+  });
+
+  it('defaults to the read-only built-in role in both hooks', () => {
+    for (const hook of ['infra/hooks/postdeploy.sh', 'infra/hooks/postdeploy.ps1']) {
+      const text = readRepoFile(hook);
+      expect(text).toContain(CRYPTO_AUDITOR);
+      expect(text).toContain('keyvault');
+      expect(text).toMatch(/'?--hsm-name'?/);
+      expect(text).toContain('/keys/$key');
+      // Never the Crypto User role (encrypt, decrypt, sign, delete...).
+      expect(text).not.toContain('21dbd100-6940-42c2-9190-5d6cb909625b');
+    }
+  });
+
+  it('passes event subscription parameters in a file from the Windows hook too', () => {
+    const ps = readRepoFile('infra/hooks/postdeploy.ps1');
+    expect(ps).toContain("'--parameters', \"@$paramsFile\"");
+    expect(ps).toContain('ConvertTo-Json -InputObject $parameters');
+    expect(ps).not.toMatch(/keyNames=/);
   });
 });

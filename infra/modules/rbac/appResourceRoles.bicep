@@ -18,11 +18,15 @@ param failureQueueName string
 @description('Name of the Application Insights component.')
 param applicationInsightsName string
 
+@description('Grant Azure Service Bus Data Owner on the work queue so the scale controller can read its message count (target-based scaling). False: the scaler falls back to peeking one message, and scales out on its age only.')
+param grantScaleMetricsRead bool = true
+
 // Built-in role definition GUIDs (docs: Azure built-in roles).
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   serviceBusDataSender: '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
   serviceBusDataReceiver: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'
+  serviceBusDataOwner: '090c5cfd-751d-490a-894a-3ce6f1109419'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
 }
 
@@ -80,6 +84,24 @@ resource workQueueSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
     principalId: principalId
     principalType: 'ServicePrincipal'
     description: 'keyNewVersionCreated fans out and rotationWorker schedules retries on the work queue.'
+  }
+}
+
+// Target-based scaling on Flex Consumption: the scale controller runs the Service Bus extension's scaler with the app's
+// connection (ServiceBusConnection__*, this identity). The scaler reads the queue's runtime properties (active message
+// count) with the Service Bus administration client (GetQueueRuntimePropertiesAsync, GetQueueAsync), which needs the
+// Manage right; Data Sender and Data Receiver do not carry it, and the only built-in role that does is Azure Service
+// Bus Data Owner. Hence Data Owner, on the work queue alone (not the namespace). Without it the scaler logs
+// "does not have 'Manage Claim'" and falls back to peeking the first message: the app still wakes, but scales on the
+// age of one message instead of the backlog. See docs/deploy.md.
+resource workQueueScaleMetricsReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (grantScaleMetricsRead) {
+  name: guid(namespace::work.id, principalId, roles.serviceBusDataOwner)
+  scope: namespace::work
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataOwner)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    description: 'Scale controller reads the work queue message count (Manage right) for target-based scaling.'
   }
 }
 
