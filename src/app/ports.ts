@@ -4,6 +4,7 @@
  */
 import type { KeyId } from '../domain/keyId.js';
 import type { Secret } from '../domain/secret.js';
+import type { SyncAgentLiveness } from '../domain/syncAgentHandoff.js';
 import type { WorkItem } from '../domain/workItem.js';
 
 /** Properties of one key version as Key Vault reports them. */
@@ -63,9 +64,13 @@ export interface SyncAgents {
   listSyncAgents(serverId: string): Promise<string[]>;
   /** Regenerates the agent key: the previous key stops working at once. */
   generateKey(syncAgentId: string): Promise<Secret>;
+  /** The agent's state and when the service last heard from it (`syncAgents.get`). Throws RotationError (404 terminal). */
+  getSyncAgent(syncAgentId: string): Promise<SyncAgentLiveness>;
 }
 
 export interface StoredSecretInfo {
+  /** Version id of the newest version. */
+  readonly version?: string;
   readonly updatedOn?: Date;
   readonly tags: Readonly<Record<string, string>>;
 }
@@ -80,6 +85,8 @@ export interface SecretStore {
   ): Promise<void>;
   /** Properties of the newest version, or undefined when the secret does not exist. */
   getSecretInfo(vaultUrl: string, name: string): Promise<StoredSecretInfo | undefined>;
+  /** Replaces the tags of one version (its value untouched): records the handoff alarm on the rotation it is for. */
+  updateSecretTags(vaultUrl: string, name: string, version: string, tags: Record<string, string>): Promise<void>;
 }
 
 /** The backoff queue: durable, scheduled delivery of work items (Service Bus, or the local durable queue). */

@@ -10,12 +10,22 @@
  * 3. if the secret still cannot be written, the WHOLE step is retried through the backoff queue (regenerate,
  *    then store): the queued item carries identifiers only, never the key.
  *
+ * A queued item is a request, not an authority: before any write, its agent is resolved against the CURRENT
+ * configuration (a configured agent, or one found on the discovery servers and scopes), and the vault and
+ * secret name come from there. An item the configuration does not back is dead-lettered as `NotInConfig`.
+ *
+ * With `requireOnline` (per agent, or the section's default), an agent that is not Online, or was not alive
+ * since the previous rotation (its host never submitted that key), is skipped: rotating it again would only
+ * deepen its outage. After SQL Data Sync's retirement (see syncAgentRetirement.ts) nothing is rotated.
+ *
  * One agent failing never stops the others: every agent ends in an {@link Outcome}.
  */
-import { parseSyncAgentId } from '../domain/armId.js';
+import { parseSyncAgentId, sameArmId } from '../domain/armId.js';
 import { RotationError, isRotationError, type ErrorCode } from '../domain/errors.js';
 import type { Outcome } from '../domain/outcome.js';
 import type { Secret } from '../domain/secret.js';
+import { pickupBlocker, storedRotation, ROTATED_AT_TAG } from '../domain/syncAgentHandoff.js';
+import { syncRetirement, type SyncRetirement } from '../domain/syncAgentRetirement.js';
 import { syncAgentSecretName } from '../domain/syncAgentSecretName.js';
 import type { SyncAgentWorkItem } from '../domain/workItem.js';
 import type { AppConfig } from '../config/appConfig.js';
@@ -57,16 +67,27 @@ export interface ResolvedSyncAgent {
   readonly vaultUrl: string;
   readonly secretName: string;
   readonly source: 'config' | 'discovery';
+  /** Skip the rotation while the agent is offline or never picked up the previous key. */
+  readonly requireOnline: boolean;
+}
+
+/** What a run did, and where SQL Data Sync's retirement stands (a warning or a refusal to carry along). */
+export interface SyncAgentRunResult {
+  readonly outcomes: Outcome[];
+  readonly retirement: SyncRetirement;
 }
 
 /**
  * Rotates every configured and discovered sync agent. Never throws for an expected failure: discovery errors,
- * secret-name collisions and per-agent failures all become outcomes (and error log lines).
+ * secret-name collisions and per-agent failures all become outcomes (and error log lines). After SQL Data
+ * Sync's retirement it rotates nothing and says why (`retirement.phase === 'retired'`).
  */
-export async function rotateSyncAgentKeys(
-  deps: SyncAgentDeps,
-  input: RotateSyncAgentKeysInput,
-): Promise<{ outcomes: Outcome[] }> {
+export async function rotateSyncAgentKeys(deps: SyncAgentDeps, input: RotateSyncAgentKeysInput): Promise<SyncAgentRunResult> {
+  const retirement = syncRetirement(input.now);
+  if (retirement.phase === 'retired') {
+    deps.logger.warn(`Sync agent key rotation refused: ${retirement.message}`, { rotationId: input.rotationId });
+    return { outcomes: [], retirement };
+  }
   const { agents, outcomes } = await resolveSyncAgents(deps);
   const firstSeen = input.now.toISOString();
   const perAgent = await mapConcurrent(agents, Math.max(1, deps.config.fanOut.concurrency), async (agent) => {
@@ -81,7 +102,7 @@ export async function rotateSyncAgentKeys(
       correlationId: input.rotationId,
     };
     try {
-      return await processSyncAgentItem(deps, item);
+      return await rotateAgent(deps, item, agent);
     } catch (e) {
       // Only reached when even the retry could not be scheduled or dead-lettered: keep the run going, loudly.
       const error = asRotationError(e, item.target);
@@ -93,34 +114,144 @@ export async function rotateSyncAgentKeys(
       return { kind: 'failed', target: item.target, code: error.code, reason: error.message } satisfies Outcome;
     }
   });
-  return { outcomes: [...outcomes, ...perAgent] };
+  return { outcomes: [...outcomes, ...perAgent], retirement };
 }
 
 /**
- * One rotation step for one agent (the first attempt of a timer run, or a queued retry): idempotency check,
- * generateKey, setSecret. Failures go through retryOrDeadLetter. Throws only when the retry cannot be
- * scheduled nor the item dead-lettered, so that the queue trigger redelivers.
+ * One queued rotation step for one agent (a retry, or an item from the CLI): the item is first resolved
+ * against the current configuration, then rotated as {@link rotateAgent} does. An item whose agent is not
+ * configured nor discovered, or whose vault or secret name differ from the configuration's, is dead-lettered
+ * as `NotInConfig` with no Azure write. Throws only when the retry cannot be scheduled nor the item
+ * dead-lettered, so that the queue trigger redelivers.
  */
 export async function processSyncAgentItem(deps: SyncAgentDeps, item: SyncAgentWorkItem): Promise<Outcome> {
+  const retirement = syncRetirement(deps.clock.now());
+  if (retirement.phase === 'retired') {
+    deps.logger.warn(`Sync agent ${item.target} skipped: ${retirement.message}`, { agent: item.target, correlationId: item.correlationId });
+    return { kind: 'skipped', target: item.target, reason: retirement.message };
+  }
+  let agent: ResolvedSyncAgent;
+  try {
+    agent = await resolveSyncAgentForItem(deps, item);
+  } catch (e) {
+    const error = asRotationError(e, item.target);
+    if (error.code === 'NotInConfig') {
+      deps.logger.error(`Sync agent work item refused (NotInConfig): ${error.message}`, {
+        agent: item.target,
+        vaultUrl: item.vaultUrl,
+        secretName: item.secretName,
+        rotationId: item.rotationId,
+        correlationId: item.correlationId,
+        attempt: item.attempt,
+      });
+    }
+    return retryOrDeadLetter(deps, item, error);
+  }
+  return rotateAgent(deps, item, agent);
+}
+
+/**
+ * The agent a queued item names, as the CURRENT configuration has it: a configured agent, or one listed on a
+ * discovery server (or a server inside a discovery scope) when the section has a default vault. The item's
+ * vault and secret name must be the configuration's. Throws RotationError: `NotInConfig` (terminal) when the
+ * configuration does not back the item, `SecretNameCollision` for a discovered agent whose derived secret
+ * belongs to a configured agent, or the listing's own error (a throttled listing is retried).
+ */
+export async function resolveSyncAgentForItem(
+  deps: Pick<SyncAgentDeps, 'syncAgents' | 'config'>,
+  item: Pick<SyncAgentWorkItem, 'target' | 'vaultUrl' | 'secretName'>,
+): Promise<ResolvedSyncAgent> {
+  const config = deps.config.syncAgents;
+  const notInConfig = (why: string): RotationError =>
+    new RotationError('NotInConfig', 'terminal', `sync agent ${item.target}: ${why}`, { details: { agent: item.target } });
+  let agent: ResolvedSyncAgent | undefined;
+  const configured = config.agents.find((a) => sameArmId(a.id, item.target));
+  if (configured !== undefined) {
+    agent = {
+      id: configured.id,
+      vaultUrl: configured.vaultUrl,
+      secretName: configured.secretName,
+      source: 'config',
+      requireOnline: configured.requireOnline ?? config.requireOnline ?? false,
+    };
+  } else {
+    let parsed: ReturnType<typeof parseSyncAgentId>;
+    try {
+      parsed = parseSyncAgentId(item.target);
+    } catch {
+      throw notInConfig('not a sync agent resource id');
+    }
+    const discovery = config.discovery;
+    const serverInScope =
+      discovery !== undefined &&
+      (discovery.servers.some((s) => sameArmId(s, parsed.serverId)) || discovery.scopes.some((scope) => withinScope(parsed.serverId, scope)));
+    if (!serverInScope || config.vaultUrl === undefined) throw notInConfig('neither configured nor on a discovery server or scope');
+    const listed = await deps.syncAgents.listSyncAgents(parsed.serverId);
+    const found = listed.find((id) => sameArmId(id, item.target));
+    if (found === undefined) throw notInConfig(`not found on discovery server ${parsed.serverId}`);
+    const secretName = syncAgentSecretName(parsed.serverName, parsed.agentName);
+    const owner = config.agents.find((a) => sameSecret(a.vaultUrl, a.secretName, config.vaultUrl ?? '', secretName));
+    if (owner !== undefined) {
+      throw new RotationError(
+        'SecretNameCollision',
+        'terminal',
+        `discovered sync agent ${found} would write secret ${secretName} in ${config.vaultUrl}, as would ${owner.id}`,
+        { details: { agent: found } },
+      );
+    }
+    agent = { id: found, vaultUrl: config.vaultUrl, secretName, source: 'discovery', requireOnline: config.requireOnline ?? false };
+  }
+  if (!sameSecret(item.vaultUrl, item.secretName, agent.vaultUrl, agent.secretName)) {
+    throw notInConfig(
+      `the item names secret ${item.secretName} in ${item.vaultUrl}, the configuration ${agent.secretName} in ${agent.vaultUrl}`,
+    );
+  }
+  return agent;
+}
+
+/**
+ * One rotation step for one resolved agent: idempotency check, the `requireOnline` check, generateKey,
+ * setSecret, always into the agent's configured vault and secret. Failures go through retryOrDeadLetter.
+ */
+async function rotateAgent(deps: SyncAgentDeps, queued: SyncAgentWorkItem, resolved: ResolvedSyncAgent): Promise<Outcome> {
+  // The configuration's vault and secret, whatever the message said (they were checked to agree).
+  const item: SyncAgentWorkItem = { ...queued, target: resolved.id, vaultUrl: resolved.vaultUrl, secretName: resolved.secretName };
   const agent = item.target;
   const props = { agent, vaultUrl: item.vaultUrl, secretName: item.secretName, attempt: item.attempt };
   const now = deps.clock.now();
 
   // 1. Idempotency. Reading the secret also proves, before the key is regenerated, that the vault answers.
-  let updatedOn: Date | undefined;
+  let previous: ReturnType<typeof storedRotation>;
   try {
-    updatedOn = (await deps.secrets.getSecretInfo(item.vaultUrl, item.secretName))?.updatedOn;
+    const info = await deps.secrets.getSecretInfo(item.vaultUrl, item.secretName);
+    // Our `rotatedAt` tag when there is one: a later tag update (the handoff alarm) moves updatedOn, not the key.
+    previous = info === undefined ? undefined : storedRotation(info);
   } catch (e) {
     return retryOrDeadLetter(deps, item, asRotationError(e, agent));
   }
-  if (updatedOn !== undefined) {
+  if (previous !== undefined) {
     // A clock skew between Key Vault and this host must not read as a negative age.
-    const ageMs = Math.max(0, now.getTime() - updatedOn.getTime());
+    const ageMs = Math.max(0, now.getTime() - previous.rotatedAt.getTime());
     if (ageMs < deps.config.syncAgents.minIntervalMs) {
       const reason =
         `secret ${item.secretName} is ${hours(ageMs)} old, younger than the minimum interval of ` +
         `${hours(deps.config.syncAgents.minIntervalMs)}`;
       deps.logger.info(`Sync agent ${agent} skipped: ${reason}`, props);
+      return { kind: 'skipped', target: agent, reason };
+    }
+  }
+
+  // 2. requireOnline: a key nobody can pick up now would only lengthen the outage.
+  if (resolved.requireOnline) {
+    let blocker: string | undefined;
+    try {
+      blocker = pickupBlocker(await deps.syncAgents.getSyncAgent(agent), previous);
+    } catch (e) {
+      return retryOrDeadLetter(deps, item, asRotationError(e, agent));
+    }
+    if (blocker !== undefined) {
+      const reason = `${blocker}: not rotated (requireOnline)`;
+      deps.logger.warn(`Sync agent ${agent} skipped: ${reason}`, props);
       return { kind: 'skipped', target: agent, reason };
     }
   }
@@ -137,7 +268,7 @@ export async function processSyncAgentItem(deps: SyncAgentDeps, item: SyncAgentW
       ? undefined
       : new Date(now.getTime() + deps.config.syncAgents.secretExpiryMs);
 
-  // 2. Regenerate. From here on the previous key no longer works.
+  // 3. Regenerate. From here on the previous key no longer works.
   let key: Secret;
   try {
     key = await deps.syncAgents.generateKey(agent);
@@ -145,7 +276,7 @@ export async function processSyncAgentItem(deps: SyncAgentDeps, item: SyncAgentW
     return retryOrDeadLetter(deps, item, asRotationError(e, agent));
   }
 
-  // 3. Store at once.
+  // 4. Store at once.
   try {
     await deps.secrets.setSecret(item.vaultUrl, item.secretName, key, {
       contentType: SYNC_AGENT_KEY_CONTENT_TYPE,
@@ -195,6 +326,7 @@ export async function resolveSyncAgents(
     vaultUrl: a.vaultUrl,
     secretName: a.secretName,
     source: 'config',
+    requireOnline: a.requireOnline ?? config.requireOnline ?? false,
   }));
   const discovery = config.discovery;
   if (discovery === undefined || (discovery.servers.length === 0 && discovery.scopes.length === 0)) {
@@ -240,7 +372,7 @@ export async function resolveSyncAgents(
       fail(id, error.code, `discovered sync agent ${id} has no valid secret name: ${error.message}`);
       continue;
     }
-    discovered.push({ id, vaultUrl: config.vaultUrl, secretName, source: 'discovery' });
+    discovered.push({ id, vaultUrl: config.vaultUrl, secretName, source: 'discovery', requireOnline: config.requireOnline ?? false });
   }
 
   // Two agents writing one secret would overwrite each other's key: a discovered agent that collides with
@@ -276,7 +408,7 @@ export function secretTags(agentId: string, rotationId: string, rotatedAt: Date)
     syncAgentId: agentId,
     server: parsed.serverName,
     syncAgent: parsed.agentName,
-    rotatedAt: rotatedAt.toISOString(),
+    [ROTATED_AT_TAG]: rotatedAt.toISOString(),
     rotationId,
   };
   for (const [k, v] of Object.entries(tags)) if (v.length > MAX_TAG_VALUE_LENGTH) delete tags[k];
@@ -286,6 +418,17 @@ export function secretTags(agentId: string, rotationId: string, rotatedAt: Date)
 function derivedSecretName(agentId: string): string {
   const parsed = parseSyncAgentId(agentId);
   return syncAgentSecretName(parsed.serverName, parsed.agentName);
+}
+
+/** Same vault (trailing slash and case aside) and same secret name (Key Vault names are case-insensitive). */
+function sameSecret(vaultA: string, nameA: string, vaultB: string, nameB: string): boolean {
+  const vault = (v: string): string => v.replace(/\/+$/, '').toLowerCase();
+  return vault(vaultA) === vault(vaultB) && nameA.toLowerCase() === nameB.toLowerCase();
+}
+
+/** Whether a server id lies in a scope (`/subscriptions/{id}` or `.../resourceGroups/{rg}`), case-insensitively. */
+function withinScope(serverId: string, scope: string): boolean {
+  return serverId.toLowerCase().startsWith(`${scope.replace(/\/+$/, '').toLowerCase()}/`);
 }
 
 /** Ports throw RotationError; anything else is a bug, reported without its (possibly sensitive) cause. */

@@ -1,5 +1,6 @@
 /**
- * SQL Data Sync agents through @azure/arm-sql (ARM): list a server's agents, regenerate an agent's key.
+ * SQL Data Sync agents through @azure/arm-sql (ARM): list a server's agents, read an agent's state and last
+ * alive time, regenerate an agent's key.
  *
  * The key only ever leaves this adapter wrapped in a {@link Secret}. Failures leave as RotationError naming
  * the agent, WITHOUT the SDK error as cause and without the response body: a 200 whose body could not be
@@ -10,6 +11,7 @@ import type { SyncAgents } from '../app/ports.js';
 import { parseServerId, parseSyncAgentId } from '../domain/armId.js';
 import { RotationError } from '../domain/errors.js';
 import { Secret } from '../domain/secret.js';
+import type { SyncAgentLiveness } from '../domain/syncAgentHandoff.js';
 import { toRotationError } from './azureErrors.js';
 import type { SqlClientFactory } from './sqlClientFactory.js';
 
@@ -33,6 +35,27 @@ export class ArmSyncAgents implements SyncAgents {
       throw toRotationError(e, { server: serverId });
     }
     return ids;
+  }
+
+  /**
+   * The agent's state and last alive time. An agent the service never heard from has no `lastAliveTime`; a
+   * missing state reads as `Unknown` (never as Online: the handoff check must not take silence for health).
+   */
+  async getSyncAgent(syncAgentId: string): Promise<SyncAgentLiveness> {
+    const a = parseSyncAgentId(syncAgentId);
+    try {
+      const agent = await this.#clients
+        .forSubscription(a.subscriptionId)
+        .syncAgents.get(a.resourceGroup, a.serverName, a.agentName);
+      const lastAlive = agent.lastAliveTime;
+      return {
+        state: typeof agent.state === 'string' && agent.state !== '' ? agent.state : 'Unknown',
+        // A never-connected agent may report a zero date (0001-01-01): that is "never", not a time.
+        ...(lastAlive instanceof Date && lastAlive.getTime() > 0 ? { lastAliveTime: lastAlive } : {}),
+      };
+    } catch (e) {
+      throw toRotationError(e, { agent: syncAgentId, server: a.serverId });
+    }
   }
 
   /** Regenerates the key: the previous key stops working at once, whatever happens next. */

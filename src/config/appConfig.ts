@@ -20,11 +20,15 @@
  *   "syncAgents": {
  *     "vaultUrl": "https://contoso-sync.vault.azure.net",           // default vault for agent secrets (Key Vault, not HSM);
  *                                                                  // required for discovery and for agents without their own
- *     "agents": [ { "id": "/subscriptions/../servers/sql-a/syncAgents/agent1", "vaultUrl": "optional", "secretName": "optional" } ],
+ *     "agents": [ { "id": "/subscriptions/../servers/sql-a/syncAgents/agent1", "vaultUrl": "optional", "secretName": "optional",
+ *                   "requireOnline": "optional boolean" } ],
  *                                                                  // secretName defaults to syncagent-{server}-{agent};
  *                                                                  // two agents may not share vault + secret name
  *     "discovery": { "servers": ["/subscriptions/../servers/sql-a"], "scopes": ["/subscriptions/.."] },
- *     "minIntervalHours": 24, "secretExpiryDays": 90               // defaults: 24, no expiry
+ *     "minIntervalHours": 24, "secretExpiryDays": 90,              // defaults: 24, no expiry
+ *     "handoffWindowMinutes": 30,                                  // agent not alive this long after a rotation: alarm
+ *     "requireOnline": false                                       // true: skip agents that are offline or never
+ *                                                                  // picked up the previous key (also per agent)
  *   },
  *   "retry": { "baseSeconds": 2, "capSeconds": 300, "maxAttempts": 10, "orderDelaySeconds": 30, "orderMaxAttempts": 40 },
  *                                                                  // positive integers, cap >= base; defaults shown (DEFAULT_RETRY_POLICY)
@@ -67,6 +71,11 @@ export interface SyncAgentTarget {
   readonly vaultUrl: string;
   /** Valid per ^[0-9a-zA-Z-]{1,127}$; derived `syncagent-{server}-{agent}` unless given. */
   readonly secretName: string;
+  /**
+   * Skip the rotation while the agent is not Online, or has not been alive since the previous rotation (its
+   * host never submitted that key): rotating again would only deepen the outage. Default: the section's.
+   */
+  readonly requireOnline?: boolean;
 }
 
 export interface SyncAgentConfig {
@@ -78,6 +87,10 @@ export interface SyncAgentConfig {
   readonly minIntervalMs: number;
   /** Expiry set on each stored secret, if any. */
   readonly secretExpiryMs?: number;
+  /** Default of `requireOnline` for configured agents without their own, and for discovered agents (false). */
+  readonly requireOnline?: boolean;
+  /** An agent not alive this long after its rotation has an overdue handoff (default 30 minutes). */
+  readonly handoffWindowMs?: number;
 }
 
 export interface RetryPolicy {

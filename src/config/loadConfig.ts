@@ -281,7 +281,7 @@ function vaultUrl(p: Problems, v: Json, path: string): string | undefined {
 function parseSyncAgents(p: Problems, v: Json, path: string): SyncAgentConfig {
   const fallback: SyncAgentConfig = { agents: [], minIntervalMs: DEFAULT_SYNC_AGENT_MIN_INTERVAL_HOURS * HOUR_MS };
   if (v === undefined) return fallback;
-  const o = object(p, v, path, ['vaultUrl', 'agents', 'discovery', 'minIntervalHours', 'secretExpiryDays']);
+  const o = object(p, v, path, ['vaultUrl', 'agents', 'discovery', 'minIntervalHours', 'secretExpiryDays', 'handoffWindowMinutes', 'requireOnline']);
   if (o === undefined) return fallback;
 
   const defaultVault = o['vaultUrl'] === undefined ? undefined : vaultUrl(p, o['vaultUrl'], `${path}.vaultUrl`);
@@ -291,7 +291,7 @@ function parseSyncAgents(p: Problems, v: Json, path: string): SyncAgentConfig {
   const list = o['agents'] === undefined ? [] : (array(p, o['agents'], `${path}.agents`) ?? []);
   list.forEach((entry, i) => {
     const at = `${path}.agents[${i}]`;
-    const a = object(p, entry, at, ['id', 'vaultUrl', 'secretName']);
+    const a = object(p, entry, at, ['id', 'vaultUrl', 'secretName', 'requireOnline']);
     if (a === undefined) return;
     const agent = a['id'] === undefined ? p.add(`${at}.id`, 'is required') : tryParse(p, `${at}.id`, () => parseSyncAgentId(a['id'] as string));
     let vault: string | undefined;
@@ -320,7 +320,12 @@ function parseSyncAgents(p: Problems, v: Json, path: string): SyncAgentConfig {
       return;
     }
     secrets.set(slot, i);
-    agents.push({ id: agent.id, vaultUrl: vault, secretName });
+    agents.push({
+      id: agent.id,
+      vaultUrl: vault,
+      secretName,
+      ...(a['requireOnline'] === undefined ? {} : { requireOnline: boolean(p, a['requireOnline'], `${at}.requireOnline`, false) }),
+    });
   });
 
   let discovery: SyncAgentConfig['discovery'];
@@ -344,12 +349,18 @@ function parseSyncAgents(p: Problems, v: Json, path: string): SyncAgentConfig {
 
   const hours = o['minIntervalHours'] === undefined ? DEFAULT_SYNC_AGENT_MIN_INTERVAL_HOURS : positiveNumber(p, o['minIntervalHours'], `${path}.minIntervalHours`, true);
   const days = o['secretExpiryDays'] === undefined ? undefined : positiveNumber(p, o['secretExpiryDays'], `${path}.secretExpiryDays`, false);
+  const handoffMinutes =
+    o['handoffWindowMinutes'] === undefined ? undefined : positiveNumber(p, o['handoffWindowMinutes'], `${path}.handoffWindowMinutes`, false);
+  const requireOnline = o['requireOnline'] === undefined ? undefined : boolean(p, o['requireOnline'], `${path}.requireOnline`, false);
   return {
     agents,
     ...(defaultVault === undefined ? {} : { vaultUrl: defaultVault }),
     ...(discovery === undefined ? {} : { discovery }),
     minIntervalMs: (hours ?? DEFAULT_SYNC_AGENT_MIN_INTERVAL_HOURS) * HOUR_MS,
     ...(days === undefined ? {} : { secretExpiryMs: days * DAY_MS }),
+    // Left out when not set (defaults: DEFAULT_HANDOFF_WINDOW_MS, false), like secretExpiryMs.
+    ...(handoffMinutes === undefined ? {} : { handoffWindowMs: handoffMinutes * 60_000 }),
+    ...(requireOnline === undefined ? {} : { requireOnline }),
   };
 }
 

@@ -236,6 +236,7 @@ describe('Function: rotateSyncAgentKeys', () => {
     const { deps, secrets, syncAgents, queue, clock } = setup({ config: { agents: [target(AGENT_1, 'sync-agent1')] } });
     const lossy: SecretStore = {
       getSecretInfo: (v, n) => secrets.getSecretInfo(v, n),
+      updateSecretTags: (v, n, version, tags) => secrets.updateSecretTags(v, n, version, tags),
       setSecret: async (v, n, value, o) => {
         await secrets.setSecret(v, n, value, o);
         throw new RotationError('NetworkError', 'retriable', 'Network error (ECONNRESET)');

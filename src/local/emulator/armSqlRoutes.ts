@@ -6,6 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { armError, json, parseJsonBody, type EmulatorRequest, type EmulatorResponse } from './emulatorHttp.js';
 import { parseKeyUri, type EmulatorState, type ServerKeyState, type ServerState, type SyncAgentState } from './emulatorState.js';
+import { keyRegenerated, observeSyncAgent } from './syncAgentSimulation.js';
 
 /** Settings of the ARM routes. */
 export interface ArmSqlOptions {
@@ -156,7 +157,7 @@ export class ArmSqlRoutes {
         });
       if (action === undefined && method === 'GET') return route('arm.syncAgents.get', sub, withAgent((s, a) => json(200, this.agentBody(s, a))));
       if (action?.toLowerCase() === 'generatekey' && method === 'POST') {
-        return route('arm.syncAgents.generateKey', sub, withAgent((_s, a) => json(200, { syncAgentKey: generateSyncAgentKey(a) })));
+        return route('arm.syncAgents.generateKey', sub, withAgent((_s, a) => json(200, { syncAgentKey: generateSyncAgentKey(a, this.options.clock()) })));
       }
       return undefined;
     }
@@ -384,6 +385,7 @@ export class ArmSqlRoutes {
   }
 
   private agentBody(s: ServerState, a: SyncAgentState): unknown {
+    const view = observeSyncAgent(a, this.options.clock());
     return {
       name: a.name,
       type: 'Microsoft.Sql/servers/syncAgents',
@@ -391,8 +393,8 @@ export class ArmSqlRoutes {
       properties: {
         name: a.name,
         syncDatabaseId: a.syncDatabaseId,
-        lastAliveTime: new Date(this.options.clock()).toISOString(),
-        state: a.state,
+        ...(view.lastAliveTime === undefined ? {} : { lastAliveTime: new Date(view.lastAliveTime).toISOString() }),
+        state: view.state,
         isUpToDate: true,
         expiryTime: '9999-12-31T23:59:59.9999999Z',
         version: a.version,
@@ -401,9 +403,13 @@ export class ArmSqlRoutes {
   }
 }
 
-/** A new sync agent key in the service's shape (`{guid}:{base64}:{base64}`); the previous one stops being valid. */
-export function generateSyncAgentKey(agent: SyncAgentState): string {
+/**
+ * A new sync agent key in the service's shape (`{guid}:{base64}:{base64}`); the previous one stops being valid,
+ * so the agent drops until its host submits the new one (see syncAgentSimulation.ts).
+ */
+export function generateSyncAgentKey(agent: SyncAgentState, nowMs: number = Date.now()): string {
   const key = `${randomUUID()}:${randomBytes(32).toString('base64')}:${randomBytes(48).toString('base64')}`;
+  keyRegenerated(agent, nowMs);
   agent.currentKey = key;
   agent.keyGeneration += 1;
   return key;

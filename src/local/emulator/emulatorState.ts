@@ -4,6 +4,7 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Estate, EstateKeyVersion } from '../estate/estate.js';
+import type { SyncAgentPickup } from './syncAgentSimulation.js';
 
 /** Server key type as ARM spells it. */
 export type ServerKeyType = 'AzureKeyVault' | 'ServiceManaged';
@@ -33,6 +34,14 @@ export interface SyncAgentState {
   currentKey?: string;
   /** How many keys were generated (each invalidates the previous one). */
   keyGeneration: number;
+  /** The key generation the agent's host last submitted (0 = the key it was set up with). */
+  submittedGeneration: number;
+  /** What the host does with a new key (see syncAgentSimulation.ts); default: never picks it up. */
+  pickup: SyncAgentPickup;
+  /** Epoch ms the agent was last connected, while it is not (undefined: never connected). */
+  lastAliveAt?: number | undefined;
+  /** Epoch ms the host will submit the current key. */
+  pickupAt?: number | undefined;
 }
 
 export interface ServerState {
@@ -221,6 +230,9 @@ export class EmulatorState {
               state: a.state ?? 'Online',
               version: '4.2.0.0',
               keyGeneration: 0,
+              submittedGeneration: 0,
+              pickup: a.pickupAfterSeconds === undefined ? { kind: 'never' } : { kind: 'after', seconds: a.pickupAfterSeconds },
+              ...(a.lastAliveTime === undefined ? {} : { lastAliveAt: Date.parse(a.lastAliveTime) }),
             });
           }
           if (s.geoSecondaryOf) pendingGeo.push([server, s.geoSecondaryOf]);

@@ -48,6 +48,7 @@ export const ROUTE_NAMES = [
   'kv.secrets.set',
   'kv.secrets.get',
   'kv.secrets.listVersions',
+  'kv.secrets.update',
   'kv.unknown',
   'unknown',
 ] as const;

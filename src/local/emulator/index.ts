@@ -6,6 +6,7 @@
 export { startEmulator, type EmulatorOptions, type RotateKeyOptions, type RunningEmulator } from './startEmulator.js';
 export { EmulatorState } from './emulatorState.js';
 export type { KeyVersionState, ProtectorState, SecretVersionState, ServerKeyState, ServerState, SyncAgentState, VaultState } from './emulatorState.js';
+export { observeSyncAgent, submitCurrentKey, type SyncAgentPickup, type SyncAgentView } from './syncAgentSimulation.js';
 export { EmulatorStats, type RequestLogEntry, type RouteStats } from './emulatorStats.js';
 export { ROUTE_NAMES, type FaultKind, type FaultSpec } from './faultInjector.js';
 export type { EventWebhook } from './keyEventPublisher.js';

@@ -1,6 +1,6 @@
 /**
  * Key Vault (and Managed HSM) data plane, the slice the product uses: keys (get a version or the latest, list
- * versions, create, rotate, update attributes) and secrets (set, get, list versions). Bodies follow the REST
+ * versions, create, rotate, update attributes) and secrets (set, get, list versions, update). Bodies follow the REST
  * spec examples in ../shared/vectors/keyvault-spec.
  */
 import { json, parseJsonBody, type EmulatorRequest, type EmulatorResponse } from './emulatorHttp.js';
@@ -70,6 +70,7 @@ export class KeyVaultRoutes {
       if (third === undefined && method === 'PUT') return route('kv.secrets.set', (v) => this.setSecret(req, base, v, name));
       if (third === 'versions' && method === 'GET') return route('kv.secrets.listVersions', (v) => this.listSecretVersions(req, base, v, name));
       if (method === 'GET') return route('kv.secrets.get', (v) => this.getSecret(base, v, name, third));
+      if (method === 'PATCH' && third !== undefined) return route('kv.secrets.update', (v) => this.updateSecret(req, base, v, name, third));
       return undefined;
     }
     return undefined;
@@ -177,6 +178,22 @@ export class KeyVaultRoutes {
     if (!s || !v) return kvError(404, 'SecretNotFound', `A secret with (name/id) ${name}${version ? '/' + version : ''} was not found in this key vault.`);
     if (!v.enabled) return kvError(403, 'Forbidden', 'Operation get is not allowed on a disabled secret.');
     return json(200, secretBundle(base, s.name, v, true));
+  }
+
+  /** UpdateSecret: attributes, content type and tags of one version (never its value); answers without the value. */
+  private updateSecret(req: EmulatorRequest, base: string, vault: VaultState, name: string, version: string): EmulatorResponse {
+    const s = vault.secrets.get(name.toLowerCase());
+    const v = s?.byVersion.get(version.toLowerCase());
+    if (!s || !v) return kvError(404, 'SecretNotFound', `A secret with (name/id) ${name}/${version} was not found in this key vault.`);
+    const body = parseJsonBody(req) as { contentType?: unknown; attributes?: AttributesIn; tags?: unknown } | undefined;
+    const spec = attributesSpec(body?.attributes);
+    if (spec.enabled !== undefined) v.enabled = spec.enabled;
+    if (spec.nbf !== undefined) v.nbf = spec.nbf;
+    if (spec.exp !== undefined) v.exp = spec.exp;
+    if (typeof body?.contentType === 'string') v.contentType = body.contentType;
+    if (isStringRecord(body?.tags)) v.tags = body.tags;
+    v.updated = Math.floor(this.options.clock() / 1000);
+    return json(200, secretBundle(base, s.name, v, false));
   }
 
   private listSecretVersions(req: EmulatorRequest, base: string, vault: VaultState, name: string): EmulatorResponse {

@@ -61,6 +61,10 @@ export interface EstateSyncAgent {
   readonly syncDatabase?: string;
   /** Default `Online`. */
   readonly state?: 'Online' | 'Offline' | 'NeverConnected';
+  /** Seconds after a new key is generated until the agent's host submits it; absent: it never does. */
+  readonly pickupAfterSeconds?: number;
+  /** ISO time last alive, for an agent that is not Online. */
+  readonly lastAliveTime?: string;
 }
 
 export interface EstateVault {

@@ -2,21 +2,24 @@ import { randomBytes } from 'node:crypto';
 import type { SyncAgents } from '../../../src/app/ports.js';
 import { RotationError } from '../../../src/domain/errors.js';
 import { Secret } from '../../../src/domain/secret.js';
+import type { SyncAgentLiveness } from '../../../src/domain/syncAgentHandoff.js';
 import { Faults } from './faults.js';
 
 /**
  * In-memory SQL Data Sync agents. Each generateKey replaces the agent's current key (the previous one stops
  * working, as in Azure). `generatedKeys` holds every key ever generated, so tests can assert none leaked.
- * Faults: `listFaults` keyed by server id, `generateFaults` keyed by agent id.
+ * Faults: `listFaults` keyed by server id, `generateFaults` and `getFaults` keyed by agent id. Liveness (what
+ * `getSyncAgent` reports) is set per agent with {@link FakeSyncAgents.setLiveness}; default Online, never alive.
  */
 export class FakeSyncAgents implements SyncAgents {
   readonly listFaults = new Faults();
   readonly generateFaults = new Faults();
+  readonly getFaults = new Faults();
   /** Every key generated, in order (test-only knowledge: production code never sees these as strings). */
   readonly generatedKeys: string[] = [];
   /** Agent ids in the order generateKey was called for them (including failed calls). */
   readonly generateCalls: string[] = [];
-  #agents = new Map<string, { id: string; server: string; key?: string }>();
+  #agents = new Map<string, { id: string; server: string; key?: string; liveness: SyncAgentLiveness }>();
 
   /** Adds agents (full ARM ids `.../servers/{s}/syncAgents/{a}`). */
   constructor(agentIds: readonly string[] = []) {
@@ -25,7 +28,28 @@ export class FakeSyncAgents implements SyncAgents {
 
   addAgent(agentId: string): void {
     const server = agentId.replace(/\/syncAgents\/[^/]+$/i, '');
-    this.#agents.set(agentId.toLowerCase(), { id: agentId, server });
+    this.#agents.set(agentId.toLowerCase(), { id: agentId, server, liveness: { state: 'Online' } });
+  }
+
+  /** What getSyncAgent reports for the agent from now on. */
+  setLiveness(agentId: string, liveness: SyncAgentLiveness): void {
+    const agent = this.#agents.get(agentId.toLowerCase());
+    if (agent === undefined) throw new Error(`unknown agent ${agentId}`);
+    agent.liveness = liveness;
+  }
+
+  getSyncAgent(syncAgentId: string): Promise<SyncAgentLiveness> {
+    const fault = this.getFaults.take(syncAgentId);
+    if (fault !== undefined) return Promise.reject(fault);
+    const agent = this.#agents.get(syncAgentId.toLowerCase());
+    if (agent === undefined) {
+      return Promise.reject(
+        new RotationError('ResourceNotFound', 'terminal', `Sync agent ${syncAgentId} not found`, {
+          details: { agent: syncAgentId, statusCode: 404 },
+        }),
+      );
+    }
+    return Promise.resolve(agent.liveness);
   }
 
   /** The agent's current key, as the agent's host would need it. */
