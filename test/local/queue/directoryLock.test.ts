@@ -89,7 +89,7 @@ describe('Class: DirectoryLock', () => {
 
       // Assess
       const winners = results.filter((r): r is PromiseFulfilledResult<DirectoryLock> => r.status === 'fulfilled');
-      const losers = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason as Error);
+      const losers = results.filter((r) => r.status === 'rejected').map((r) => (r).reason as Error);
       expect(winners).toHaveLength(1);
       expect(losers.every((e) => e instanceof QueueDirectoryInUseError)).toBe(true);
       expect((await lockContent())['token']).toBe(winners[0]!.value.record.token);
