@@ -39,8 +39,10 @@
  *
  * Other settings: `ServiceBusConnection__fullyQualifiedNamespace` ({ns}.servicebus.windows.net, .chinacloudapi.cn or
  * .usgovcloudapi.net; absent = embedded local queue; a connection string in `ServiceBusConnection` is refused:
- * managed identity only), `ROTATION_QUEUE_NAME`, `ROTATION_FAILURE_QUEUE_NAME` (defaults below).
+ * managed identity only), `ROTATION_QUEUE_NAME`, `ROTATION_FAILURE_QUEUE_NAME` (defaults below), `AZURE_CLOUD`
+ * (`AzureCloud` | `AzureChinaCloud` | `AzureUSGovernment`, default AzureCloud: see src/domain/azureCloud.ts).
  */
+import type { AzureCloud } from '../domain/azureCloud.js';
 import type { KeyId } from '../domain/keyId.js';
 
 export interface ServerTarget {
@@ -131,6 +133,11 @@ export interface AppConfig {
   readonly notifications?: NotificationConfig;
   /** Absent: the embedded local durable queue is used (local host only). */
   readonly serviceBus?: ServiceBusSettings;
+  /**
+   * From `AZURE_CLOUD` (default AzureCloud): the ARM endpoint and scope and the sign-in authority host the
+   * clients use. Every vault and the Service Bus namespace belong to it (checked at load).
+   */
+  readonly cloud: AzureCloud;
 }
 
 /** Queue names used when the app settings do not name others. */
@@ -142,3 +149,7 @@ export const SERVICE_BUS_CONNECTION = 'ServiceBusConnection';
 export const SYNC_AGENT_SCHEDULE_SETTING = 'SYNC_AGENT_ROTATION_SCHEDULE';
 /** Weekly, Sunday 03:00 UTC (NCRONTAB, six fields). */
 export const DEFAULT_SYNC_AGENT_SCHEDULE = '0 0 3 * * 0';
+/** App setting holding the reconcile timer's NCRONTAB schedule. */
+export const RECONCILE_SCHEDULE_SETTING = 'RECONCILE_SCHEDULE';
+/** Hourly, on the hour (NCRONTAB, six fields). */
+export const DEFAULT_RECONCILE_SCHEDULE = '0 0 * * * *';

@@ -10,10 +10,13 @@
  *   US Government equivalents). Absent: the embedded local queue. A connection string in `ServiceBusConnection`
  *   is refused: managed identity only.
  * - `ROTATION_QUEUE_NAME`, `ROTATION_FAILURE_QUEUE_NAME` (optional): queue names, defaults in appConfig.ts.
+ * - `AZURE_CLOUD` (optional): `AzureCloud` (default), `AzureChinaCloud` or `AzureUSGovernment`. A key vault,
+ *   sync-agent vault or Service Bus namespace of another cloud is a problem naming the key or setting.
  *
  * Values that may be secrets (webhook URLs, connection strings) are never echoed in a problem message.
  */
 import { readFileSync } from 'node:fs';
+import { AZURE_CLOUD_SETTING, cloudOfKeyVaultSuffix, cloudOfServiceBusHost, parseAzureCloud, type AzureCloud } from '../domain/azureCloud.js';
 import { DEFAULT_RETRY_POLICY } from '../domain/backoff.js';
 import { ConfigError, type ConfigProblem } from '../domain/errors.js';
 import { parseKeyId, parseVaultUrl, type KeyId } from '../domain/keyId.js';
@@ -467,6 +470,70 @@ function queue(p: Problems, raw: string | undefined, setting: string, fallback: 
   return raw;
 }
 
+// ---------------------------------------------------------------- cloud
+
+function parseCloud(p: Problems, raw: string | undefined): AzureCloud | undefined {
+  const r = parseAzureCloud(raw);
+  if (r.ok) return r.cloud;
+  return p.add(AZURE_CLOUD_SETTING, `${r.reason}, got ${describe(raw)}`);
+}
+
+/**
+ * Every vault and the Service Bus namespace must belong to the configured cloud: the app signs in to one cloud
+ * only, so a vault of another would fail on every event. Reads the raw JSON so each problem has its exact path;
+ * values that do not parse were reported already.
+ */
+function checkCloud(p: Problems, cloud: AzureCloud, root: JsonObject | undefined, serviceBus: ServiceBusSettings | undefined): void {
+  const S = ROTATION_CONFIG_SETTING;
+  const refuse = (path: string, what: string, cloudName: string, suffix: string): void => {
+    p.add(
+      path,
+      `is ${what} of ${cloudName} (${suffix}), but ${AZURE_CLOUD_SETTING} is ${cloud.name}: the app signs in to one cloud ` +
+        `only; set ${AZURE_CLOUD_SETTING}=${cloudName} or use ${cloud.keyVaultDnsSuffixes.join(' / ')}`,
+    );
+  };
+  const keys = root?.['keys'];
+  if (isObject(keys)) {
+    for (const uri of Object.keys(keys)) {
+      let key: KeyId;
+      try {
+        key = parseKeyId(uri);
+      } catch {
+        continue;
+      }
+      const c = cloudOfKeyVaultSuffix(key.dnsSuffix);
+      if (c !== undefined && c !== cloud.name) refuse(prop(`${S}.keys`, uri), 'a key', c, key.dnsSuffix);
+    }
+  }
+  const sync = root?.['syncAgents'];
+  if (isObject(sync)) {
+    const vaults: [string, Json][] = [[`${S}.syncAgents.vaultUrl`, sync['vaultUrl']]];
+    const agents = sync['agents'];
+    if (Array.isArray(agents)) {
+      (agents as readonly Json[]).forEach((a, i) => {
+        if (isObject(a)) vaults.push([`${S}.syncAgents.agents[${i}].vaultUrl`, a['vaultUrl']]);
+      });
+    }
+    for (const [path, raw] of vaults) {
+      if (raw === undefined) continue;
+      const v = parseVaultUrl(raw);
+      if (!v.ok) continue;
+      const c = cloudOfKeyVaultSuffix(v.dnsSuffix);
+      if (c !== undefined && c !== cloud.name) refuse(path, 'a vault', c, v.dnsSuffix);
+    }
+  }
+  if (serviceBus !== undefined) {
+    const c = cloudOfServiceBusHost(serviceBus.fullyQualifiedNamespace);
+    if (c !== undefined && c !== cloud.name) {
+      p.add(
+        FQNS_SETTING,
+        `is a Service Bus namespace of ${c}, but ${AZURE_CLOUD_SETTING} is ${cloud.name}: set ${AZURE_CLOUD_SETTING}=${c} ` +
+          `or use a namespace under ${cloud.serviceBusDnsSuffix}`,
+      );
+    }
+  }
+}
+
 // ---------------------------------------------------------------- entry point
 
 function readRotationConfig(
@@ -478,25 +545,65 @@ function readRotationConfig(
   if (raw === undefined || raw.trim() === '') {
     return p.add(S, 'is required: inline JSON ({"keys": {...}}) or the path to a JSON file');
   }
-  const text = raw.trimStart();
+  // The raw value is never quoted in a problem: a mangled inline JSON (a quote too many, a BOM) lands in the
+  // path branch, and it holds the webhook URL with its token.
+  const inline = inlineJson(raw);
   let json: string;
   let source: string;
-  if (text.startsWith('{')) {
-    json = text;
+  if (inline !== undefined) {
+    json = inline;
     source = 'inline JSON';
   } else {
-    source = `file ${raw.trim()}`;
+    source = 'the file it names';
     try {
       json = readFile(raw.trim());
     } catch (e) {
-      return p.add(S, `is not inline JSON (does not start with "{") and the file ${raw.trim()} cannot be read: ${e instanceof Error ? e.message : String(e)}`);
+      const code = (e as { code?: unknown } | null)?.code;
+      return p.add(
+        S,
+        `is not inline JSON (does not start with "{") and cannot be read as the path of a JSON file` +
+          `${typeof code === 'string' && /^[A-Z0-9_]+$/.test(code) ? ` (${code})` : ''} (value not shown, ${raw.length} characters)`,
+      );
     }
   }
   try {
     return JSON.parse(json) as Json;
   } catch (e) {
-    return p.add(S, `${source} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+    return p.add(S, `${source} is not valid JSON${jsonErrorPosition(json, e)} (content not shown)`);
   }
+}
+
+/**
+ * The JSON text of an inline ROTATION_CONFIG, or undefined when the value is a path. Inline: first non-blank
+ * character `{`; also a quoted object, as shells and pipelines leave it: `'{...}'`, `"{...}"`, or a JSON string
+ * holding the object (`"{\"keys\": ...}"`).
+ */
+function inlineJson(raw: string): string | undefined {
+  const text = raw.trim().replace(/^\uFEFF/, '');
+  if (text.startsWith('{')) return text;
+  const q = text[0];
+  if (text.length < 2 || (q !== '"' && q !== "'") || text[text.length - 1] !== q) return undefined;
+  if (q === '"') {
+    try {
+      const decoded: unknown = JSON.parse(text);
+      if (typeof decoded === 'string' && decoded.trim().startsWith('{')) return decoded.trim();
+    } catch {
+      // not a JSON string: maybe raw JSON between quotes
+    }
+  }
+  const inner = text.slice(1, -1).trim();
+  return inner.startsWith('{') ? inner : undefined;
+}
+
+/** ` at line L, column C` from a JSON.parse error, without the snippet of input V8 quotes in its message. */
+function jsonErrorPosition(json: string, e: unknown): string {
+  const m = e instanceof Error ? /at position (\d+)/.exec(e.message) : null;
+  if (m === null) return '';
+  const at = Math.min(Number(m[1]), json.length);
+  const before = json.slice(0, at);
+  const line = before.split('\n').length;
+  const column = at - before.lastIndexOf('\n');
+  return ` at line ${line}, column ${column}`;
 }
 
 /**
@@ -519,8 +626,10 @@ export function loadConfig(
   const retry = parseRetry(p, root?.['retry'], `${S}.retry`);
   const fanOut = parseFanOut(p, root?.['fanOut'], `${S}.fanOut`);
   const notifications = parseNotifications(p, root?.['notifications'], `${S}.notifications`);
+  const cloud = parseCloud(p, env[AZURE_CLOUD_SETTING]);
+  if (cloud !== undefined) checkCloud(p, cloud, root, serviceBus);
 
-  if (p.list.length > 0) throw new ConfigError(p.list);
+  if (p.list.length > 0 || cloud === undefined) throw new ConfigError(p.list);
 
   const config: AppConfig = {
     keys: new FrozenMap([...keys].map(([k, v]) => [k, deepFreeze(v)] as const)),
@@ -529,6 +638,7 @@ export function loadConfig(
     fanOut: deepFreeze({ ...fanOut }),
     ...(notifications === undefined ? {} : { notifications: deepFreeze(notifications) }),
     ...(serviceBus === undefined ? {} : { serviceBus: deepFreeze(serviceBus) }),
+    cloud,
   };
   return Object.freeze(config);
 }

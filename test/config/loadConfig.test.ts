@@ -204,16 +204,55 @@ describe('Function: loadConfig', () => {
       expectProblem(problems({ ROTATION_CONFIG: '   ' }), 'ROTATION_CONFIG', /is required/);
     });
 
-    it('reports an unreadable file', () => {
+    it('reports an unreadable file with its error code, without echoing the value', () => {
       const list = problems({ ROTATION_CONFIG: 'missing.json' }, () => {
-        throw new Error('ENOENT: no such file');
+        throw Object.assign(new Error("ENOENT: no such file or directory, open 'missing.json'"), { code: 'ENOENT' });
       });
-      expectProblem(list, 'ROTATION_CONFIG', /file missing\.json cannot be read: ENOENT/);
+      expectProblem(list, 'ROTATION_CONFIG', /not inline JSON .* cannot be read as the path of a JSON file \(ENOENT\) \(value not shown, 12 characters\)/);
+      expect(JSON.stringify(list)).not.toContain('missing.json');
     });
 
-    it('reports invalid JSON inline and in a file', () => {
-      expectProblem(problems({ ROTATION_CONFIG: '{ keys: ' }), 'ROTATION_CONFIG', /inline JSON is not valid JSON/);
-      expectProblem(problems({ ROTATION_CONFIG: 'c.json' }, () => 'nope'), 'ROTATION_CONFIG', /file c\.json is not valid JSON/);
+    it('reports invalid JSON inline and in a file, with a position but no snippet of the content', () => {
+      expectProblem(problems({ ROTATION_CONFIG: '{ keys: ' }), 'ROTATION_CONFIG', /^inline JSON is not valid JSON/);
+      expectProblem(problems({ ROTATION_CONFIG: 'c.json' }, () => 'nope'), 'ROTATION_CONFIG', /^the file it names is not valid JSON/);
+      const list = problems({ ROTATION_CONFIG: '{"notifications": {"webhookUrl": "https://hooks.slack.com/services/T0/B0/tokenvalue1234"} x}' });
+      expectProblem(list, 'ROTATION_CONFIG', /not valid JSON at line 1, column \d+ \(content not shown\)/);
+      expect(JSON.stringify(list)).not.toContain('tokenvalue');
+    });
+
+    const WEBHOOK = 'https://hooks.slack.com/services/T000/B000/XXXXsecretXXXX';
+    const QUOTED_SOURCE = JSON.stringify({ keys: {}, notifications: { webhookUrl: WEBHOOK, format: 'slack' } });
+
+    it.each([
+      ['single quotes', `'${QUOTED_SOURCE}'`],
+      ['double quotes around raw JSON', `"${QUOTED_SOURCE}"`],
+      ['a JSON string holding the JSON', JSON.stringify(QUOTED_SOURCE)],
+      ['quotes and blanks', `  '  ${QUOTED_SOURCE}  '  `],
+    ])('recognises quoted inline JSON (%s)', (_label, raw) => {
+      const read: string[] = [];
+
+      const config = loadConfig({ ROTATION_CONFIG: raw }, (path) => {
+        read.push(path);
+        throw new Error('not a file');
+      });
+
+      expect(read).toEqual([]);
+      expect(config.notifications).toEqual({ webhookUrl: WEBHOOK, format: 'slack' });
+    });
+
+    it.each([
+      ['a quote too many', `'${QUOTED_SOURCE}`],
+      ['a prefix', `ROTATION_CONFIG=${QUOTED_SOURCE}`],
+      ['mismatched quotes', `"${QUOTED_SOURCE}'`],
+    ])('never echoes a value that is not inline JSON (%s), webhook token included', (_label, raw) => {
+      const list = problems({ ROTATION_CONFIG: raw }, () => {
+        throw Object.assign(new Error(`ENAMETOOLONG: name too long, open '${raw}'`), { code: 'ENAMETOOLONG' });
+      });
+
+      expectProblem(list, 'ROTATION_CONFIG', /value not shown/);
+      const text = JSON.stringify(list);
+      expect(text).not.toContain('XXXXsecretXXXX');
+      expect(text).not.toContain('hooks.slack.com');
     });
 
     it('reports a root that is not an object', () => {
@@ -314,9 +353,11 @@ describe('Function: loadConfig', () => {
       expectProblem(agentProblems({ vaultUrl, agents: [] }), 'ROTATION_CONFIG.syncAgents.vaultUrl', message);
     });
 
-    it('accepts China and US Government vaults', () => {
-      const c = loadConfig(env({ syncAgents: { vaultUrl: 'https://kv1.vault.azure.cn', agents: [{ id: agent('a'), vaultUrl: 'https://kv2.vault.usgovcloudapi.net/' }] } }));
-      expect(c.syncAgents.agents[0]?.vaultUrl).toBe('https://kv2.vault.usgovcloudapi.net');
+    it('accepts China and US Government vaults in their own cloud', () => {
+      const cn = loadConfig(env({ syncAgents: { vaultUrl: 'https://kv1.vault.azure.cn', agents: [{ id: agent('a') }] } }, { AZURE_CLOUD: 'AzureChinaCloud' }));
+      const gov = loadConfig(env({ syncAgents: { agents: [{ id: agent('a'), vaultUrl: 'https://kv2.vault.usgovcloudapi.net/' }] } }, { AZURE_CLOUD: 'AzureUSGovernment' }));
+      expect(cn.syncAgents.agents[0]?.vaultUrl).toBe('https://kv1.vault.azure.cn');
+      expect(gov.syncAgents.agents[0]?.vaultUrl).toBe('https://kv2.vault.usgovcloudapi.net');
     });
 
     it('refuses an invalid secret name', () => {
@@ -399,11 +440,11 @@ describe('Function: loadConfig', () => {
     const base = { keys: {} };
 
     it.each([
-      'contoso-rotation.servicebus.windows.net',
-      'contoso-rotation.servicebus.chinacloudapi.cn',
-      'contoso-rotation.servicebus.usgovcloudapi.net',
-    ])('accepts %s', (fqns) => {
-      expect(loadConfig(env(base, { ServiceBusConnection__fullyQualifiedNamespace: fqns })).serviceBus).toEqual({
+      ['contoso-rotation.servicebus.windows.net', undefined],
+      ['contoso-rotation.servicebus.chinacloudapi.cn', 'AzureChinaCloud'],
+      ['contoso-rotation.servicebus.usgovcloudapi.net', 'AzureUSGovernment'],
+    ])('accepts %s in its own cloud (AZURE_CLOUD %s)', (fqns, cloud) => {
+      expect(loadConfig(env(base, { ServiceBusConnection__fullyQualifiedNamespace: fqns, AZURE_CLOUD: cloud })).serviceBus).toEqual({
         fullyQualifiedNamespace: fqns,
         queueName: 'sql-key-rotation',
         failureQueueName: 'sql-key-rotation-failures',
@@ -434,6 +475,73 @@ describe('Function: loadConfig', () => {
 
     it('uses no Service Bus when the namespace is not set', () => {
       expect(loadConfig(env(base, { ROTATION_QUEUE_NAME: 'q' }))).not.toHaveProperty('serviceBus');
+    });
+  });
+
+  describe('AZURE_CLOUD', () => {
+    const CN_KEY = 'https://contoso-tde.vault.azure.cn/keys/tde';
+    const GOV_HSM_KEY = 'https://contoso-hsm.managedhsm.usgovcloudapi.net/keys/tde';
+    const keys = (...uris: string[]) => ({ keys: Object.fromEntries(uris.map((u) => [u, { servers: [{ id: server('sql-a') }] }])) });
+
+    it.each([
+      [undefined, 'https://management.azure.com', 'https://management.azure.com/.default', 'https://login.microsoftonline.com'],
+      ['AzureCloud', 'https://management.azure.com', 'https://management.azure.com/.default', 'https://login.microsoftonline.com'],
+      ['AzureChinaCloud', 'https://management.chinacloudapi.cn', 'https://management.chinacloudapi.cn/.default', 'https://login.chinacloudapi.cn'],
+      ['azureusgovernment', 'https://management.usgovcloudapi.net', 'https://management.usgovcloudapi.net/.default', 'https://login.microsoftonline.us'],
+    ])('derives the ARM endpoint, scope and authority host from %s', (setting, armEndpoint, armScope, authorityHost) => {
+      const config = loadConfig(env({ keys: {} }, { AZURE_CLOUD: setting }));
+
+      expect(config.cloud).toMatchObject({ armEndpoint, armScope, authorityHost });
+      expect(Object.isFrozen(config.cloud)).toBe(true);
+    });
+
+    it('refuses an unknown cloud, naming the setting and the accepted names', () => {
+      expectProblem(problems(env({ keys: {} }, { AZURE_CLOUD: 'AzureGermanCloud' })), 'AZURE_CLOUD', /AzureCloud, AzureChinaCloud, AzureUSGovernment.*AzureGermanCloud/);
+    });
+
+    it('accepts vaults and a namespace of the configured cloud', () => {
+      const config = loadConfig(
+        env(
+          { ...keys(CN_KEY), syncAgents: { vaultUrl: 'https://contoso-sync.vault.azure.cn', agents: [{ id: `${server('sql-a')}/syncAgents/a1` }] } },
+          { AZURE_CLOUD: 'AzureChinaCloud', ServiceBusConnection__fullyQualifiedNamespace: 'contoso-rotation.servicebus.chinacloudapi.cn' },
+        ),
+      );
+
+      expect(config.keys.get(CN_KEY)?.key.dnsSuffix).toBe('vault.azure.cn');
+    });
+
+    it('refuses, naming the key, a key vault of another cloud', () => {
+      const list = problems(env(keys(KEY, CN_KEY, GOV_HSM_KEY)));
+
+      expectProblem(list, `ROTATION_CONFIG.keys[${JSON.stringify(CN_KEY)}]`, /AzureChinaCloud \(vault\.azure\.cn\), but AZURE_CLOUD is AzureCloud/);
+      expectProblem(list, `ROTATION_CONFIG.keys[${JSON.stringify(GOV_HSM_KEY)}]`, /AzureUSGovernment \(managedhsm\.usgovcloudapi\.net\)/);
+      expect(list.filter((p) => p.path === `ROTATION_CONFIG.keys[${JSON.stringify(KEY)}]`)).toEqual([]);
+    });
+
+    it('refuses public-cloud vaults when the cloud is AzureUSGovernment', () => {
+      expectProblem(problems(env(keys(KEY), { AZURE_CLOUD: 'AzureUSGovernment' })), `ROTATION_CONFIG.keys[${JSON.stringify(KEY)}]`, /of AzureCloud \(vault\.azure\.net\), but AZURE_CLOUD is AzureUSGovernment/);
+    });
+
+    it('refuses sync-agent vaults of another cloud at their paths', () => {
+      const list = problems(
+        env({
+          syncAgents: {
+            vaultUrl: 'https://contoso-sync.vault.usgovcloudapi.net',
+            agents: [{ id: `${server('sql-a')}/syncAgents/a1` }, { id: `${server('sql-a')}/syncAgents/a2`, vaultUrl: 'https://other-sync.vault.azure.cn' }],
+          },
+        }),
+      );
+
+      expectProblem(list, 'ROTATION_CONFIG.syncAgents.vaultUrl', /AzureUSGovernment/);
+      expectProblem(list, 'ROTATION_CONFIG.syncAgents.agents[1].vaultUrl', /AzureChinaCloud/);
+    });
+
+    it('refuses a Service Bus namespace of another cloud', () => {
+      expectProblem(
+        problems(env({ keys: {} }, { ServiceBusConnection__fullyQualifiedNamespace: 'contoso-rotation.servicebus.chinacloudapi.cn' })),
+        'ServiceBusConnection__fullyQualifiedNamespace',
+        /namespace of AzureChinaCloud, but AZURE_CLOUD is AzureCloud/,
+      );
     });
   });
 });
