@@ -1,7 +1,9 @@
 /**
  * Feeds the Service Bus queue trigger from the embedded durable queue, as the Service Bus extension does with
  * `autoCompleteMessages: true`: a bounded number of messages in flight, complete on success, abandon on throw
- * (redelivery; the queue dead-letters after its max delivery count).
+ * (redelivery; the queue dead-letters after its max delivery count). Sessions are honoured by the queue: it never
+ * hands out a message whose session has one in flight, so one target is handled by one invocation at a time while
+ * other targets use the remaining slots; settling a message wakes the pump for the session's next one.
  */
 import type { TriggerMetadata } from '@azure/functions';
 import type { LocalDurableQueue, ReceivedMessage } from '../queue/localDurableQueue.js';
@@ -22,6 +24,7 @@ export interface LocalQueuePumpOptions {
 export function serviceBusTriggerMetadata(m: ReceivedMessage): TriggerMetadata {
   return {
     messageId: m.messageId,
+    ...(m.sessionId === undefined ? {} : { sessionId: m.sessionId }),
     deliveryCount: m.deliveryCount,
     enqueuedTimeUtc: m.enqueuedTimeUtc,
     scheduledEnqueueTimeUtc: m.scheduledEnqueueTimeUtc,

@@ -69,6 +69,11 @@ export class LocalDurableQueue implements WorkQueue, FailureSink {
   private seen = new Map<string, number>();
   /** messageIds whose write is under way: a concurrent send of the same id waits for the outcome. */
   private readonly writing = new Map<string, Promise<unknown>>();
+  /**
+   * Sequence numbers whose message is being written. No message after the lowest of them is handed out yet, so
+   * that a session's order is enqueue order even when a later write lands first.
+   */
+  private readonly pendingSequences = new Set<number>();
   private nextSequence = 1;
   private closed = false;
   private lock: DirectoryLock | undefined;
@@ -167,12 +172,17 @@ export class LocalDurableQueue implements WorkQueue, FailureSink {
       scheduledEnqueueTimeUtc: visibleAt.toISOString(),
       deliveryCount: 0,
     };
+    this.pendingSequences.add(stored.sequenceNumber);
     const write = (async () => {
       // Message first: until it is on disk the id is not seen, so a failed write never makes the sender's retry
       // look like a duplicate. History second: after a crash between the two, the message file marks the id.
-      await atomicWriteFile(this.layout.messageFile(stored), JSON.stringify(stored));
-      this.seen.set(m.messageId, now.getTime());
-      this.messages.set(stored.sequenceNumber, stored);
+      try {
+        await atomicWriteFile(this.layout.messageFile(stored), JSON.stringify(stored));
+        this.seen.set(m.messageId, now.getTime());
+        this.messages.set(stored.sequenceNumber, stored);
+      } finally {
+        this.pendingSequences.delete(stored.sequenceNumber);
+      }
       await atomicWriteFile(this.layout.seenFile(m.messageId), now.toISOString());
     })();
     this.writing.set(m.messageId, write);
@@ -325,10 +335,11 @@ export class LocalDurableQueue implements WorkQueue, FailureSink {
   private available(now: number): StoredMessage[] {
     const lockedSeqs = this.lockedSequences();
     const lockedSessions = this.lockedSessions();
+    const horizon = Math.min(...this.pendingSequences);
     // One pass, parsing each time once: this runs every time a pump slot frees, over every stored message.
     const candidates: { m: StoredMessage; at: number }[] = [];
     for (const m of this.messages.values()) {
-      if (lockedSeqs.has(m.sequenceNumber)) continue;
+      if (lockedSeqs.has(m.sequenceNumber) || m.sequenceNumber > horizon) continue;
       if (m.sessionId !== undefined && lockedSessions.has(m.sessionId)) continue;
       const at = Date.parse(m.scheduledEnqueueTimeUtc);
       if (at <= now) candidates.push({ m, at });
