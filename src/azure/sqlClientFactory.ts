@@ -4,10 +4,28 @@
  */
 import { SqlManagementClient, type SqlManagementClientOptionalParams } from '@azure/arm-sql';
 import type { TokenCredential } from '@azure/identity';
+import type { AzureCloud } from '../domain/azureCloud.js';
+import { ArmBudget } from '../domain/armBudget.js';
 import type { WriteBudget } from '../domain/writeBudget.js';
+import { armBudgetPolicy } from './armBudgetPolicy.js';
 import { armWriteBudgetPolicy } from './armWriteBudgetPolicy.js';
 import { shortRetryOptions } from './clientOptions.js';
 
+/** Longest wait for an ARM token taken inside one invocation; beyond it the item is rescheduled. */
+export const MAX_BUDGET_WAIT_MS = 120_000;
+
+/** How the factory's clients pace themselves against ARM's per-subscription buckets. */
+export interface ArmPacing {
+  /**
+   * One per process, shared by every client of the factory: reads and writes wait for their tokens (see
+   * armBudgetPolicy). A {@link WriteBudget} paces writes only (the earlier model, kept until every caller moves).
+   */
+  readonly budget: ArmBudget | WriteBudget;
+  /** Longest SDK retry delay (Retry-After of a 429/503) taken in process; see longWaitPolicy. */
+  readonly maxInlineWaitMs: number;
+  /** Longest wait for an ARM token taken in process (default {@link MAX_BUDGET_WAIT_MS}). */
+  readonly maxBudgetWaitMs?: number;
+}
 
 export class SqlClientFactory {
   readonly #credential: TokenCredential;
@@ -15,23 +33,26 @@ export class SqlClientFactory {
   readonly #clients = new Map<string, SqlManagementClient>();
 
   /**
-   * @param budget - when given, every ARM write is paced by it (see armWriteBudgetPolicy); waits longer than
-   *   `maxInlineWaitMs` become retriable `ClientThrottled` errors for the backoff queue.
+   * @param pacing - when given, every ARM request is paced by its budget; waits longer than allowed become
+   *   retriable `ClientThrottled` errors for the backoff queue.
    */
-  constructor(
-    credential: TokenCredential,
-    options: SqlManagementClientOptionalParams = {},
-    budget?: { readonly budget: WriteBudget; readonly maxInlineWaitMs: number },
-  ) {
+  constructor(credential: TokenCredential, options: SqlManagementClientOptionalParams = {}, pacing?: ArmPacing) {
     this.#credential = credential;
-    const defaults = shortRetryOptions(budget?.maxInlineWaitMs);
+    const defaults = shortRetryOptions(pacing?.maxInlineWaitMs);
+    const budgetPolicy =
+      pacing === undefined
+        ? undefined
+        : pacing.budget instanceof ArmBudget
+          ? armBudgetPolicy({ budget: pacing.budget, maxWaitMs: pacing.maxBudgetWaitMs ?? MAX_BUDGET_WAIT_MS })
+          : armWriteBudgetPolicy({ budget: pacing.budget, maxInlineWaitMs: pacing.maxInlineWaitMs });
     this.#options = {
       retryOptions: defaults.retryOptions,
       ...options,
       additionalPolicies: [
         ...defaults.additionalPolicies,
         ...(options.additionalPolicies ?? []),
-        ...(budget ? [{ policy: armWriteBudgetPolicy(budget), position: 'perRetry' as const }] : []),
+        // perRetry: every SDK retry of a request takes a token of its own, as ARM counts it.
+        ...(budgetPolicy ? [{ policy: budgetPolicy, position: 'perRetry' as const }] : []),
       ],
     };
   }
@@ -45,4 +66,16 @@ export class SqlClientFactory {
     }
     return client;
   }
+}
+
+/**
+ * Options that point a SqlManagementClient at one cloud's Resource Manager (see src/domain/azureCloud.ts):
+ * `$host` (the base of every operation URL: arm-sql ignores `endpoint` there), `endpoint`, and
+ * `credentialScopes` (the token audience). Spread them into the factory's options:
+ * `new SqlClientFactory(credential, { ...armCloudOptions(config.cloud), ...other })`.
+ */
+export function armCloudOptions(
+  cloud: Pick<AzureCloud, 'armEndpoint' | 'armScope'>,
+): Pick<SqlManagementClientOptionalParams, '$host' | 'endpoint' | 'credentialScopes'> {
+  return { $host: cloud.armEndpoint, endpoint: cloud.armEndpoint, credentialScopes: [cloud.armScope] };
 }
