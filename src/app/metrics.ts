@@ -38,6 +38,9 @@ export interface SyncAgentOutcomeRecord {
   readonly outcome: OutcomeKind;
   readonly success: boolean;
   readonly code?: string;
+  /** Handoff records (code `HandoffOverdue`): the handoff state, and the secret version it is about. */
+  readonly handoff?: 'overdue';
+  readonly secretVersion?: string;
   readonly at: string;
 }
 

@@ -466,3 +466,197 @@ describe('Function: rotateSyncAgentKeys (secrets stay secret)', () => {
     );
   });
 });
+
+describe('Function: processSyncAgentItem (the configuration is the authority)', () => {
+  const SERVER_C = `/subscriptions/${SUB}/resourceGroups/rg-other/providers/Microsoft.Sql/servers/sql-c`;
+  const AGENT_4 = agentId(SERVER_C, 'agent4');
+  const item = (over: Partial<SyncAgentWorkItem>): SyncAgentWorkItem => ({
+    kind: 'syncAgentKey',
+    target: AGENT_1,
+    vaultUrl: VAULT,
+    secretName: 'sync-agent1',
+    rotationId: 'crafted',
+    attempt: 1,
+    firstSeen: '2026-03-01T03:00:00.000Z',
+    correlationId: 'crafted',
+    ...over,
+  });
+  const crafted: [string, Partial<SyncAgentWorkItem>][] = [
+    ['an agent that is neither configured nor discovered', { target: agentId(SERVER_B, 'intruder'), secretName: 'syncagent-sql-b-intruder' }],
+    ['a configured agent with a foreign vault', { vaultUrl: 'https://attacker.vault.azure.net' }],
+    ['a configured agent with another secret name', { secretName: 'sync-agent2' }],
+    ['a discovery agent on a server outside discovery', { target: AGENT_4, vaultUrl: VAULT, secretName: 'syncagent-sql-c-agent4' }],
+    ['not a sync agent id', { target: SERVER_A }],
+  ];
+
+  it.each(crafted)('dead-letters %s as NotInConfig with no Azure write', async (_name, over) => {
+    // Prepare
+    const { deps, syncAgents, secrets, failures, queue, logger } = setup({ agents: [AGENT_1, AGENT_2, AGENT_3, AGENT_4] });
+    const crafted = item(over);
+    // Act
+    const outcome = await processSyncAgentItem(deps, crafted);
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'failed', code: 'NotInConfig' });
+    expect(syncAgents.generateCalls).toEqual([]);
+    expect(secrets.versions(VAULT, crafted.secretName)).toHaveLength(0);
+    expect(secrets.versions(crafted.vaultUrl, crafted.secretName)).toHaveLength(0);
+    expect(secrets.tagUpdates).toEqual([]);
+    expect(queue.scheduled).toEqual([]);
+    expect(failures.deadLetters.map((d) => [d.item.target, d.reason])).toEqual([[crafted.target, 'NotInConfig']]);
+    const refusal = logger.at('error').find((l) => l.message.startsWith('Sync agent work item refused (NotInConfig)'));
+    expect(refusal?.properties).toMatchObject({ agent: crafted.target, vaultUrl: crafted.vaultUrl, secretName: crafted.secretName });
+  });
+
+  it('rotates a discovered agent named by an item, into the derived secret of the default vault', async () => {
+    const { deps, syncAgents, secrets } = setup({
+      agents: [AGENT_1, AGENT_4],
+      config: { agents: [], vaultUrl: VAULT, discovery: { servers: [], scopes: [`/subscriptions/${SUB}/resourceGroups/rg-other`] } },
+    });
+
+    const outcome = await processSyncAgentItem(deps, item({ target: AGENT_4.toUpperCase(), secretName: 'syncagent-sql-c-agent4' }));
+
+    expect(outcome.kind).toBe('rotated');
+    expect(secrets.latest(VAULT, 'syncagent-sql-c-agent4')?.value).toBe(syncAgents.currentKey(AGENT_4));
+  });
+
+  it('dead-letters an item for an agent in a discovery scope that does not exist there', async () => {
+    const { deps, syncAgents, failures } = setup({
+      agents: [AGENT_1],
+      config: { agents: [], vaultUrl: VAULT, discovery: { servers: [SERVER_C], scopes: [] } },
+    });
+
+    const outcome = await processSyncAgentItem(deps, item({ target: AGENT_4, secretName: 'syncagent-sql-c-agent4' }));
+
+    expect(outcome).toMatchObject({ kind: 'failed', code: 'NotInConfig' });
+    expect(syncAgents.generateCalls).toEqual([]);
+    expect(failures.deadLetters[0]?.reason).toBe('NotInConfig');
+  });
+
+  it('retries an item whose discovery server cannot be listed yet, without writing', async () => {
+    const { deps, syncAgents, queue } = setup({
+      agents: [AGENT_4],
+      config: { agents: [], vaultUrl: VAULT, discovery: { servers: [SERVER_C], scopes: [] } },
+    });
+    syncAgents.listFaults.failNext(SERVER_C, unavailable(AGENT_4));
+
+    const outcome = await processSyncAgentItem(deps, item({ target: AGENT_4, secretName: 'syncagent-sql-c-agent4' }));
+
+    expect(outcome.kind).toBe('deferred');
+    expect(syncAgents.generateCalls).toEqual([]);
+    expect(queue.scheduled).toHaveLength(1);
+  });
+});
+
+describe('Function: rotateSyncAgentKeys (requireOnline)', () => {
+  const config = (requireOnline: boolean | undefined, agentOption?: boolean): Partial<SyncAgentConfig> => ({
+    agents: [{ ...target(AGENT_1, 'sync-agent1'), ...(agentOption === undefined ? {} : { requireOnline: agentOption }) }],
+    ...(requireOnline === undefined ? {} : { requireOnline }),
+  });
+
+  it('skips an offline agent and says why, without regenerating its key', async () => {
+    const { deps, syncAgents, secrets, clock } = setup({ config: config(true) });
+    syncAgents.setLiveness(AGENT_1, { state: 'Offline', lastAliveTime: new Date(clock.now().getTime() - 3 * DAY) });
+
+    const { outcomes } = await run(deps);
+
+    expect(outcomes[0]).toEqual({
+      kind: 'skipped',
+      target: AGENT_1,
+      reason: 'the agent is Offline (last alive 2026-02-26T03:00:00.000Z): not rotated (requireOnline)',
+    });
+    expect(syncAgents.generateCalls).toEqual([]);
+    expect(secrets.versions(VAULT, 'sync-agent1')).toHaveLength(0);
+  });
+
+  it('skips an agent whose previous key was never picked up, then rotates once it was', async () => {
+    // Prepare: rotated a week ago; the agent's host never submitted that key
+    const { deps, syncAgents, secrets, clock } = setup({ config: config(undefined, true) });
+    const previous = new Date(clock.now().getTime() - 7 * DAY);
+    secrets.seed(VAULT, 'sync-agent1', { updatedOn: previous, tags: { rotatedAt: previous.toISOString() } });
+    syncAgents.setLiveness(AGENT_1, { state: 'Online', lastAliveTime: new Date(previous.getTime() - HOUR) });
+    // Act
+    const first = await run(deps, 'run-1');
+    syncAgents.setLiveness(AGENT_1, { state: 'Online', lastAliveTime: new Date(previous.getTime() + 10 * 60_000) });
+    const second = await run(deps, 'run-2');
+    // Assess
+    expect(first.outcomes[0]).toMatchObject({ kind: 'skipped' });
+    expect(first.outcomes[0]?.kind === 'skipped' && first.outcomes[0].reason).toMatch(
+      /^the key stored at .* was not picked up yet \(agent last alive .*\): not rotated \(requireOnline\)$/,
+    );
+    expect(second.outcomes[0]?.kind).toBe('rotated');
+    expect(syncAgents.generateCalls).toEqual([AGENT_1]);
+  });
+
+  it('rotates an offline agent when the option is off (the default)', async () => {
+    const { deps, syncAgents } = setup({ config: config(undefined) });
+    syncAgents.setLiveness(AGENT_1, { state: 'Offline' });
+
+    const { outcomes } = await run(deps);
+
+    expect(outcomes[0]?.kind).toBe('rotated');
+  });
+
+  it('lets an agent turn the section default off for itself', async () => {
+    const { deps, syncAgents } = setup({ config: config(true, false) });
+    syncAgents.setLiveness(AGENT_1, { state: 'Offline' });
+
+    expect((await run(deps)).outcomes[0]?.kind).toBe('rotated');
+  });
+
+  it('retries when the agent state cannot be read, without regenerating', async () => {
+    const { deps, syncAgents, queue } = setup({ config: config(true) });
+    syncAgents.getFaults.failNext(AGENT_1, unavailable(AGENT_1));
+
+    const { outcomes } = await run(deps);
+
+    expect(outcomes[0]?.kind).toBe('deferred');
+    expect(syncAgents.generateCalls).toEqual([]);
+    expect(queue.scheduled).toHaveLength(1);
+  });
+});
+
+describe('Function: rotateSyncAgentKeys (retirement of SQL Data Sync)', () => {
+  it('rotates with a warning from 31 March 2027', async () => {
+    const { deps, clock } = setup();
+    clock.set(new Date('2027-03-31T03:00:00Z'));
+
+    const result = await run(deps);
+
+    expect(result.outcomes.map((o) => o.kind)).toEqual(['rotated', 'rotated', 'rotated']);
+    expect(result.retirement).toMatchObject({ phase: 'warning', message: expect.stringContaining('30 September 2027') });
+  });
+
+  it('refuses to rotate after 30 September 2027 and says why', async () => {
+    const { deps, clock, syncAgents, logger } = setup();
+    clock.set(new Date('2027-10-03T03:00:00Z'));
+
+    const result = await run(deps);
+
+    expect(result.outcomes).toEqual([]);
+    expect(result.retirement.phase).toBe('retired');
+    expect(syncAgents.generateCalls).toEqual([]);
+    expect(logger.at('warn').map((l) => l.message)).toContain(
+      'Sync agent key rotation refused: SQL Data Sync was retired on 30 September 2027: sync-agent keys are no longer rotated. ' +
+        'Remove syncAgents from ROTATION_CONFIG once the agents are gone.',
+    );
+  });
+
+  it('skips a queued retry after the retirement, with no write', async () => {
+    const { deps, clock, syncAgents, failures } = setup();
+    clock.set(new Date('2027-10-01T00:00:00Z'));
+    const retry: SyncAgentWorkItem = {
+      kind: 'syncAgentKey',
+      target: AGENT_1,
+      vaultUrl: VAULT,
+      secretName: 'sync-agent1',
+      rotationId: 'run-1',
+      attempt: 2,
+      firstSeen: '2027-09-30T23:59:00.000Z',
+      correlationId: 'run-1',
+    };
+
+    expect((await processSyncAgentItem(deps, retry)).kind).toBe('skipped');
+    expect(syncAgents.generateCalls).toEqual([]);
+    expect(failures.deadLetters).toEqual([]);
+  });
+});
