@@ -8,14 +8,23 @@ import type { InvocationContext, Timer } from '@azure/functions';
 import { rotateSyncAgentKeys } from '../src/app/rotateSyncAgentKeys.js';
 import { recordSyncAgentOutcomes } from '../src/app/metrics.js';
 import { notifySyncAgentRun } from '../src/app/notifier.js';
-import { getServices, observers, syncAgentDeps } from '../src/compositionRoot.js';
+import { observers, syncAgentDeps } from '../src/compositionRoot.js';
 import { summarize } from '../src/domain/outcome.js';
 import { contextLogger } from '../src/host/contextLogger.js';
 import { register, SYNC_AGENT_TIMER_SCHEDULE, type FunctionDefinition } from '../src/host/functionDefinition.js';
+import { processServices, type ServicesProvider } from '../src/host/processServices.js';
 
-export async function syncAgentKeyRotationHandler(timer: Timer, context: InvocationContext): Promise<void> {
+export function makeSyncAgentKeyRotation(provider: ServicesProvider): FunctionDefinition {
+  return {
+    name: 'syncAgentKeyRotation',
+    trigger: { type: 'timer', schedule: SYNC_AGENT_TIMER_SCHEDULE, runOnStartup: false },
+    handler: (timer: Timer, context: InvocationContext) => syncAgentKeyRotationHandler(provider, timer, context),
+  };
+}
+
+async function syncAgentKeyRotationHandler(provider: ServicesProvider, timer: Timer, context: InvocationContext): Promise<void> {
   const logger = contextLogger(context);
-  const services = getServices();
+  const services = provider();
   const rotationId = context.invocationId;
   const { outcomes } = await rotateSyncAgentKeys(syncAgentDeps(services, logger), {
     rotationId,
@@ -37,10 +46,6 @@ export async function syncAgentKeyRotationHandler(timer: Timer, context: Invocat
   });
 }
 
-export const syncAgentKeyRotation: FunctionDefinition = {
-  name: 'syncAgentKeyRotation',
-  trigger: { type: 'timer', schedule: SYNC_AGENT_TIMER_SCHEDULE, runOnStartup: false },
-  handler: syncAgentKeyRotationHandler,
-};
+export const syncAgentKeyRotation = makeSyncAgentKeyRotation(processServices);
 
 register(syncAgentKeyRotation);

@@ -1,35 +1,40 @@
 /**
- * Composition root: loads the configuration once, builds one credential and the Azure clients once per
- * process, and hands the use cases their ports. Functions call getServices(); nothing else builds clients.
+ * Composition root, as a value: `createServices(config, overrides)` builds one credential and the Azure clients
+ * for one process, and hands the use cases their ports. Each entry point builds it once and passes it on:
+ * the Functions registration (src/host/processServices.ts, from the app settings), the local host, the CLI, the
+ * benchmarks and the tests. Nothing here reads process.env, and nothing is global.
  */
-import { DefaultAzureCredential } from '@azure/identity';
+import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { ServiceBusClient } from '@azure/service-bus';
 import { CachedKeyReader } from './app/cachedKeyReader.js';
+import { discoverTargets } from './app/discoverTargets.js';
+import { KeyedLock } from './app/keyedLock.js';
+import type { ListTargetsDeps } from './app/listTargets.js';
+import { LogMetrics, type Metrics } from './app/metrics.js';
+import { NO_NOTIFIER, NotifyingFailureSink, type Notifier } from './app/notifier.js';
+import type { PlanDeps } from './app/planRotation.js';
 import type { WorkItemHandlers } from './app/processWorkItem.js';
-import { serverKeyHandler } from './app/processWorkItem.js';
+import type { ReconcileKeysDeps } from './app/reconcileKeys.js';
+import { reconcileTarget, type ReconcileDeps } from './app/reconcileTarget.js';
 import type { RetryDeps } from './app/retryOrDeadLetter.js';
-import type { RotateDeps } from './app/rotateServerKeys.js';
 import { processSyncAgentItem, type SyncAgentDeps } from './app/rotateSyncAgentKeys.js';
 import { ArmSqlServerKeys } from './azure/armSqlServerKeys.js';
 import { ArmSyncAgents } from './azure/armSyncAgents.js';
+import { MAX_INLINE_WAIT_MS, shortRetryOptions } from './azure/clientOptions.js';
 import { KeyVaultKeyReader } from './azure/keyVaultKeyReader.js';
 import { KeyVaultSecretStore } from './azure/keyVaultSecretStore.js';
 import { ServiceBusFailureSink, ServiceBusWorkQueue } from './azure/serviceBusWorkQueue.js';
 import { SqlClientFactory } from './azure/sqlClientFactory.js';
-import { MAX_INLINE_WAIT_MS, shortRetryOptions } from './azure/clientOptions.js';
+import { WebhookNotifier } from './azure/webhookNotifier.js';
 import type { AppConfig } from './config/appConfig.js';
 import { SERVICE_BUS_CONNECTION } from './config/appConfig.js';
-import { loadConfig } from './config/loadConfig.js';
-import { LogMetrics, type Metrics } from './app/metrics.js';
-import { NO_NOTIFIER, NotifyingFailureSink, type Notifier } from './app/notifier.js';
-import { WebhookNotifier } from './azure/webhookNotifier.js';
 import { ConfigError } from './domain/errors.js';
 import { ARM_WRITE_BUCKET, WriteBudget } from './domain/writeBudget.js';
 import type {
-  Logger,
   Clock,
   FailureSink,
   KeyReader,
+  Logger,
   SecretStore,
   ServerDirectory,
   SqlServerKeys,
@@ -48,60 +53,42 @@ export interface Services {
   readonly failures: FailureSink;
   readonly clock: Clock;
   readonly random: () => number;
+  /** One holder per target at a time within this process (Service Bus sessions do it across instances). */
+  readonly locks: KeyedLock;
 }
 
-/** What a host may supply instead of the defaults (the local host supplies its durable queue). */
-export type ServiceOverrides = Partial<Pick<Services, 'queue' | 'failures' | 'clock' | 'random'>>;
-
-let overrides: ServiceOverrides = {};
-let services: Services | undefined;
-
-/** Installs overrides; must be called before the first getServices(). */
-export function configureServices(o: ServiceOverrides): void {
-  overrides = { ...overrides, ...o };
-  services = undefined;
-}
-
-/** Forgets the built services and overrides (tests, config reload). */
-export function resetServices(): void {
-  overrides = {};
-  services = undefined;
-}
-
-export function getServices(): Services {
-  services ??= buildServices(process.env, overrides);
-  return services;
-}
+/** What an entry point may supply instead of the defaults (a host's queue, a test's clock or fakes). */
+export type ServiceOverrides = Partial<Omit<Services, 'config' | 'locks'>> & {
+  /** Default: DefaultAzureCredential (managed identity in Azure, developer sign-in locally). */
+  readonly credential?: TokenCredential;
+};
 
 const systemClock: Clock = { now: () => new Date() };
 
-function buildServices(env: NodeJS.ProcessEnv, o: ServiceOverrides): Services {
-  const config = loadConfig(env);
-  // Managed identity in Azure (AZURE_CLIENT_ID selects the user-assigned one); developer sign-in locally.
-  const credential = new DefaultAzureCredential();
+/** Builds the services of one process. Throws ConfigError when a Service Bus namespace is needed and missing. */
+export function createServices(config: AppConfig, o: ServiceOverrides = {}): Services {
+  const credential = o.credential ?? new DefaultAzureCredential();
   const clock = o.clock ?? systemClock;
   // One write budget per process, shared by every ARM client (ARM counts writes per subscription).
-  const sqlClients = new SqlClientFactory(credential, {}, {
-    budget: new WriteBudget(ARM_WRITE_BUCKET),
-    maxInlineWaitMs: MAX_INLINE_WAIT_MS,
-  });
-  const arm = new ArmSqlServerKeys(sqlClients);
-  const { queue, failures } = queues(config, clock, o);
+  const sqlClients = new SqlClientFactory(credential, {}, { budget: new WriteBudget(ARM_WRITE_BUCKET), maxInlineWaitMs: MAX_INLINE_WAIT_MS });
+  const arm = o.sql === undefined || o.servers === undefined || o.syncAgents === undefined ? new ArmSqlServerKeys(sqlClients) : undefined;
+  const { queue, failures } = queues(config, clock, credential, o);
   return {
     config,
-    keys: new CachedKeyReader(new KeyVaultKeyReader(credential), clock),
-    sql: arm,
-    servers: arm,
-    syncAgents: new ArmSyncAgents(sqlClients),
-    secrets: new KeyVaultSecretStore(credential, { additionalPolicies: shortRetryOptions().additionalPolicies }),
+    keys: o.keys ?? new CachedKeyReader(new KeyVaultKeyReader(credential), clock),
+    sql: o.sql ?? (arm as ArmSqlServerKeys),
+    servers: o.servers ?? (arm as ArmSqlServerKeys),
+    syncAgents: o.syncAgents ?? new ArmSyncAgents(sqlClients),
+    secrets: o.secrets ?? new KeyVaultSecretStore(credential, { additionalPolicies: shortRetryOptions().additionalPolicies }),
     queue,
     failures,
     clock,
     random: o.random ?? Math.random,
+    locks: new KeyedLock(),
   };
 }
 
-function queues(config: AppConfig, clock: Clock, o: ServiceOverrides): Pick<Services, 'queue' | 'failures'> {
+function queues(config: AppConfig, clock: Clock, credential: TokenCredential, o: ServiceOverrides): Pick<Services, 'queue' | 'failures'> {
   if (o.queue && o.failures) return { queue: o.queue, failures: o.failures };
   if (!config.serviceBus) {
     throw new ConfigError([
@@ -111,7 +98,7 @@ function queues(config: AppConfig, clock: Clock, o: ServiceOverrides): Pick<Serv
       },
     ]);
   }
-  const client = new ServiceBusClient(config.serviceBus.fullyQualifiedNamespace, new DefaultAzureCredential());
+  const client = new ServiceBusClient(config.serviceBus.fullyQualifiedNamespace, credential);
   return {
     queue: o.queue ?? new ServiceBusWorkQueue(client.createSender(config.serviceBus.queueName), clock),
     failures: o.failures ?? new ServiceBusFailureSink(client.createSender(config.serviceBus.failureQueueName), clock),
@@ -133,36 +120,43 @@ export function observers(s: Services, logger: Logger): Observers {
 }
 
 /** Dead-letters also notify, when a webhook is configured. */
-function failureSink(s: Services, logger: Logger): Services['failures'] {
-  return s.config.notifications
-    ? new NotifyingFailureSink(s.failures, observers(s, logger).notifier, s.clock, logger)
-    : s.failures;
+function failureSink(s: Services, logger: Logger, notifier: Notifier): FailureSink {
+  return s.config.notifications ? new NotifyingFailureSink(s.failures, notifier, s.clock, logger) : s.failures;
 }
 
 /** What every use case needs to retry or dead-letter, with this invocation's logger. */
-function retryDeps(s: Services, logger: Logger): RetryDeps {
-  return {
-    queue: s.queue,
-    failures: failureSink(s, logger),
-    clock: s.clock,
-    random: s.random,
-    policy: s.config.retry,
-    logger,
-  };
+function retryDeps(s: Services, logger: Logger, notifier: Notifier): RetryDeps {
+  return { queue: s.queue, failures: failureSink(s, logger, notifier), clock: s.clock, random: s.random, policy: s.config.retry, logger };
 }
 
-/** The dependencies of the server-key use cases, with this invocation's logger. */
-export function rotateDeps(s: Services, logger: Logger): RotateDeps {
-  return { ...retryDeps(s, logger), keys: s.keys, sql: s.sql, servers: s.servers, config: s.config };
+/** The dependencies of the reconciler (and of discovery), with this invocation's logger. */
+export function reconcileDeps(s: Services, logger: Logger): ReconcileDeps & ListTargetsDeps {
+  const { notifier } = observers(s, logger);
+  return { ...retryDeps(s, logger, notifier), keys: s.keys, sql: s.sql, servers: s.servers, config: s.config, locks: s.locks, notifier };
+}
+
+/** Read-only dependencies of plan and status. */
+export function planDeps(s: Services, logger: Logger): PlanDeps {
+  return { keys: s.keys, sql: s.sql, servers: s.servers, logger, config: s.config, clock: s.clock };
+}
+
+/** The dependencies of the reconcile sweep (timer, admin endpoint, CLI). */
+export function reconcileKeysDeps(s: Services, logger: Logger): ReconcileKeysDeps {
+  return { ...planDeps(s, logger), queue: s.queue, notifier: observers(s, logger).notifier };
 }
 
 /** The dependencies of the sync-agent use cases, with this invocation's logger. */
 export function syncAgentDeps(s: Services, logger: Logger): SyncAgentDeps {
-  return { ...retryDeps(s, logger), syncAgents: s.syncAgents, secrets: s.secrets, servers: s.servers, config: s.config };
+  return { ...retryDeps(s, logger, observers(s, logger).notifier), syncAgents: s.syncAgents, secrets: s.secrets, servers: s.servers, config: s.config };
 }
 
 /** What the queue worker runs per kind of work item. */
 export function workItemHandlers(s: Services, logger: Logger): WorkItemHandlers {
+  const reconcile = reconcileDeps(s, logger);
   const agents = syncAgentDeps(s, logger);
-  return { serverKey: serverKeyHandler(rotateDeps(s, logger)), syncAgentKey: (item) => processSyncAgentItem(agents, item) };
+  return {
+    reconcile: (item) => reconcileTarget(reconcile, item),
+    discover: (item) => discoverTargets(reconcile, item),
+    syncAgentKey: (item) => processSyncAgentItem(agents, item),
+  };
 }

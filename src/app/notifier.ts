@@ -6,15 +6,13 @@
  * Delivery is best effort: a notifier that cannot deliver logs it and returns; it never fails a rotation.
  *
  * Wiring (functions): wrap the FailureSink with {@link NotifyingFailureSink} (every dead-letter is then
- * notified, whichever use case produced it), and after `rotateServerKeys` call {@link notifyEventResult};
- * after `rotateSyncAgentKeys` call {@link notifySyncAgentRun}.
+ * notified, whichever use case produced it); the reconciler sends critical drift at once
+ * ({@link criticalDriftNotification}); after `rotateSyncAgentKeys` call {@link notifySyncAgentRun}.
  */
-import type { KeyNewVersionCreated } from '../domain/keyVaultEvent.js';
 import { parseKeyId } from '../domain/keyId.js';
 import { summarize, type Outcome, type OutcomeKind } from '../domain/outcome.js';
 import type { WorkItem } from '../domain/workItem.js';
 import type { Clock, FailureSink, Logger } from './ports.js';
-import type { EventResult } from './rotateServerKeys.js';
 
 /** One server's outcome in a notification. */
 export interface ServerOutcomeNotice {
@@ -71,8 +69,8 @@ export type RotationNotification =
       /** A work item failed for good (terminal error or attempts exhausted). */
       readonly kind: 'deadLetter';
       readonly at: string;
-      readonly workItem: 'serverKey' | 'syncAgentKey';
-      /** Server or sync agent id. */
+      readonly workItem: 'reconcile' | 'discover' | 'syncAgentKey';
+      /** Server, discovery scope or sync agent id. */
       readonly target: string;
       /** Dead-letter reason: an error code or MaxAttemptsExceeded. */
       readonly reason: string;
@@ -80,13 +78,30 @@ export type RotationNotification =
       readonly description?: string;
       readonly attempt: number;
       readonly correlationId: string;
-      /** Server items: the key. */
+      /** Reconcile and discover items: the key (versionless) and the version hint, if any. */
       readonly keyId?: string;
       readonly vault?: string;
       readonly key?: string;
       readonly version?: string;
       /** Sync-agent items: the secret name. */
       readonly secretName?: string;
+    }
+  | {
+      /**
+       * A protector is on a key version Azure SQL cannot use (disabled, expired, deleted): its databases become
+       * inaccessible within about 30 minutes. Sent at once, whatever else the run does.
+       */
+      readonly kind: 'criticalDrift';
+      readonly at: string;
+      readonly target: string;
+      /** Versioned key URI of the protector's version. */
+      readonly keyId: string;
+      readonly vault: string;
+      readonly key: string;
+      readonly version: string;
+      readonly code: string;
+      readonly reason: string;
+      readonly correlationId: string;
     }
   | {
       /** A sync-agent rotation run ended. */
@@ -155,29 +170,29 @@ export function deadLetterNotification(item: WorkItem, reason: string, descripti
     correlationId: item.correlationId,
   };
   if (item.kind === 'syncAgentKey') return { ...common, workItem: 'syncAgentKey', secretName: item.secretName };
-  return { ...common, workItem: 'serverKey', description, keyId: item.keyId, ...keyParts(item.keyId) };
+  const keyId = item.versionHint === undefined ? item.key : `${item.key}/${item.versionHint}`;
+  return { ...common, workItem: item.kind, description, keyId, ...keyParts(keyId) };
 }
 
-/**
- * Notifies the result of one KeyNewVersionCreated event: `processed` -> rotationCompleted (with each server's
- * outcome; deferred ones are retrying and end either rotated or as a dead-letter notification), `refused` ->
- * rotationRefused, `ignored` -> nothing.
- */
-export async function notifyEventResult(
-  notifier: Notifier,
-  event: KeyNewVersionCreated,
-  result: EventResult,
-  deps: { readonly clock: Clock; readonly logger: Logger },
-): Promise<void> {
-  if (result.kind === 'ignored') return;
-  const notification = keyVersionNotification({
-    keyId: event.key.id,
-    correlationId: event.eventId,
-    trigger: 'event',
-    at: deps.clock.now(),
-    result,
-  });
-  await notifySafely(notifier, notification, deps.logger);
+/** The notification of critical drift on one target (see the `criticalDrift` variant). */
+export function criticalDriftNotification(c: {
+  readonly target: string;
+  readonly keyId: string;
+  readonly code: string;
+  readonly reason: string;
+  readonly correlationId: string;
+  readonly at: Date;
+}): RotationNotification {
+  return {
+    kind: 'criticalDrift',
+    at: c.at.toISOString(),
+    target: c.target,
+    keyId: c.keyId,
+    ...keyParts(c.keyId),
+    code: c.code,
+    reason: c.reason,
+    correlationId: c.correlationId,
+  };
 }
 
 /** Input of {@link keyVersionNotification}. */

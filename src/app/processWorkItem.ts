@@ -3,18 +3,21 @@
  * scheduled retry or a dead-letter (values); a throw means "could not even schedule" and buys redelivery.
  */
 import type { Outcome } from '../domain/outcome.js';
-import type { WorkItem } from '../domain/workItem.js';
-import { processServerKeyItem, type RotateDeps } from './rotateServerKeys.js';
+import type { DiscoverWorkItem, ReconcileWorkItem, SyncAgentWorkItem, WorkItem } from '../domain/workItem.js';
 
 export interface WorkItemHandlers {
-  readonly serverKey: (item: Extract<WorkItem, { kind: 'serverKey' }>) => Promise<Outcome>;
-  readonly syncAgentKey: (item: Extract<WorkItem, { kind: 'syncAgentKey' }>) => Promise<Outcome>;
-}
-
-export function serverKeyHandler(deps: RotateDeps): WorkItemHandlers['serverKey'] {
-  return (item) => processServerKeyItem(deps, item);
+  readonly reconcile: (item: ReconcileWorkItem) => Promise<Outcome>;
+  readonly discover: (item: DiscoverWorkItem) => Promise<Outcome>;
+  readonly syncAgentKey: (item: SyncAgentWorkItem) => Promise<Outcome>;
 }
 
 export async function processWorkItem(handlers: WorkItemHandlers, item: WorkItem): Promise<Outcome> {
-  return item.kind === 'serverKey' ? handlers.serverKey(item) : handlers.syncAgentKey(item);
+  switch (item.kind) {
+    case 'reconcile':
+      return handlers.reconcile(item);
+    case 'discover':
+      return handlers.discover(item);
+    case 'syncAgentKey':
+      return handlers.syncAgentKey(item);
+  }
 }

@@ -22,15 +22,15 @@ export interface RetryDeps {
 
 /** Identifiers of an item for log lines (never a secret: items hold none). */
 export function itemLogProperties(item: WorkItem): Record<string, unknown> {
-  return item.kind === 'serverKey'
-    ? { kind: item.kind, server: item.target, keyId: item.keyId, attempt: item.attempt, correlationId: item.correlationId }
-    : {
-        kind: item.kind,
-        agent: item.target,
-        secretName: item.secretName,
-        attempt: item.attempt,
-        correlationId: item.correlationId,
-      };
+  const common = { kind: item.kind, attempt: item.attempt, correlationId: item.correlationId, ...(item.runId === undefined ? {} : { runId: item.runId }) };
+  switch (item.kind) {
+    case 'reconcile':
+      return { ...common, target: item.target, key: item.key, ...(item.versionHint === undefined ? {} : { versionHint: item.versionHint }) };
+    case 'discover':
+      return { ...common, scope: item.target, key: item.key };
+    case 'syncAgentKey':
+      return { ...common, agent: item.target, secretName: item.secretName };
+  }
 }
 
 export async function retryOrDeadLetter(deps: RetryDeps, item: WorkItem, error: RotationError): Promise<Outcome> {

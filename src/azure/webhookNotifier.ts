@@ -108,9 +108,11 @@ export function notificationTitle(n: RotationNotification): string {
     case 'rotationRefused':
       return `Key version refused (${n.code}): ${n.vault}/${n.key} version ${n.version}`;
     case 'deadLetter':
-      return n.workItem === 'serverKey'
-        ? `Key rotation failed for good on ${shortId(n.target)}: ${n.reason}`
-        : `Sync agent key rotation failed for good on ${shortId(n.target)}: ${n.reason}`;
+      return n.workItem === 'syncAgentKey'
+        ? `Sync agent key rotation failed for good on ${shortId(n.target)}: ${n.reason}`
+        : `Key rotation failed for good on ${shortId(n.target)}: ${n.reason}`;
+    case 'criticalDrift':
+      return `CRITICAL: TDE protector of ${shortId(n.target)} is on an unusable key version (${n.code})`;
     case 'syncAgentRotation':
       return `Sync agent key rotation: ${counts(n.summary)}`;
   }
@@ -137,7 +139,7 @@ export function notificationFacts(n: RotationNotification): { title: string; val
       add('Servers untouched', n.servers);
       break;
     case 'deadLetter':
-      add(n.workItem === 'serverKey' ? 'Server' : 'Sync agent', n.target);
+      add(n.workItem === 'syncAgentKey' ? 'Sync agent' : n.workItem === 'discover' ? 'Discovery scope' : 'Server', n.target);
       add('Vault', n.vault);
       add('Key', n.key);
       add('Version', n.version);
@@ -145,6 +147,14 @@ export function notificationFacts(n: RotationNotification): { title: string; val
       add('Reason', n.reason);
       add('Description', n.description);
       add('Attempts', n.attempt);
+      break;
+    case 'criticalDrift':
+      add('Server', n.target);
+      add('Vault', n.vault);
+      add('Key', n.key);
+      add('Version', n.version);
+      add('Reason', n.reason);
+      add('Impact', 'databases become inaccessible within about 30 minutes of losing key access');
       break;
     case 'syncAgentRotation':
       add('Agents', counts(n.summary));

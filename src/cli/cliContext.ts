@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { NO_NOTIFIER, type Notifier } from '../app/notifier.js';
 import type { Clock, Logger } from '../app/ports.js';
-import { configureServices, getServices, type ServiceOverrides, type Services } from '../compositionRoot.js';
+import { createServices, type ServiceOverrides, type Services } from '../compositionRoot.js';
+import { loadConfig } from '../config/loadConfig.js';
 import { WebhookNotifier } from '../azure/webhookNotifier.js';
 import type { CliIo } from './cliIo.js';
 import { InProcessWorkQueue, MemoryFailureSink } from './inProcessWorkQueue.js';
@@ -18,7 +19,7 @@ export interface CliRuntime {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Jitter source of the retry delays. Default: Math.random. */
   readonly random?: () => number;
-  /** Default: configureServices(overrides) then getServices() (ROTATION_CONFIG from process.env). */
+  /** Default: createServices(loadConfig(process.env), overrides). */
   readonly services?: (overrides: ServiceOverrides) => Services;
 }
 
@@ -60,14 +61,10 @@ export class CliContext {
       ...(this.#runtime.clock ? { clock: this.#runtime.clock } : {}),
       ...(this.#runtime.random ? { random: this.#runtime.random } : {}),
     };
-    const build =
-      this.#runtime.services ??
-      ((o: ServiceOverrides) => {
-        configureServices(o);
-        return getServices();
-      });
-    this.#services = build(overrides);
-    return this.#services;
+    const build = this.#runtime.services ?? ((o: ServiceOverrides) => createServices(loadConfig(process.env), o));
+    const built = build(overrides);
+    this.#services = built;
+    return built;
   }
 
   /** The webhook notifier when ROTATION_CONFIG has `notifications`; its delivery failures go to stderr. */

@@ -3,7 +3,7 @@
  * (ROTATION_CONFIG, the same loader, the composition root) with the functions, and runs in-process:
  * bin/sql-key-rotation.js only calls {@link runCli} with process.argv and exits with its result.
  *
- * Commands: plan, rotate, status, sync-agents rotate|status. Human tables by default, `--json` for machines.
+ * Commands: plan, rotate, reconcile, status, sync-agents rotate|status. Human tables by default, `--json` for machines.
  * Exit codes: 0 success / clean, 1 error (bad arguments, configuration, Azure unreachable, a failure), 2 drift
  * (`status`, `sync-agents status`).
  */
@@ -12,7 +12,7 @@ import { CliContext, type CliRuntime, type GlobalFlags } from './cliContext.js';
 import { describeError, EXIT } from './cliError.js';
 import type { CliIo } from './cliIo.js';
 import { planCommand } from './commands/planCommand.js';
-import { rotateCommand } from './commands/rotateCommand.js';
+import { reconcileCommand, rotateCommand } from './commands/rotateCommand.js';
 import { statusCommand } from './commands/statusCommand.js';
 import { syncAgentsRotateCommand, syncAgentsStatusCommand } from './commands/syncAgentsCommand.js';
 
@@ -72,16 +72,21 @@ function buildProgram(io: CliIo, runner: Runner): Command {
   };
 
   sub(program, 'plan')
-    .description('dry run: servers, protectors and the actions a rotation would take, in order (no writes)')
+    .description('dry run: exactly what reconcile would do, target by target, in order (no writes)')
     .option('--key <uri>', 'versionless key URI from ROTATION_CONFIG (default: every configured key)')
-    .option('--version <version>', 'key version to plan for (default: the newest enabled version)')
+    .option('--version <version>', 'version hint (the newest allowed version wins, as in a rotation)')
     .action((opts: { key?: string; version?: string }, cmd: Command) => runner(flags(cmd), (ctx) => planCommand(ctx, opts)));
 
   sub(program, 'rotate')
-    .description('rotate now (manual trigger, backfill): the plan, executed with the functions\' retry rules')
+    .description('converge every target now (manual trigger, backfill): the plan, executed with the functions\' retry rules')
     .option('--key <uri>', 'versionless key URI from ROTATION_CONFIG (default: every configured key)')
-    .option('--version <version>', 'key version to roll out (default: the newest enabled version)')
+    .option('--version <version>', 'version hint, as an event gives one (the newest allowed version wins)')
     .action((opts: { key?: string; version?: string }, cmd: Command) => runner(flags(cmd), (ctx) => rotateCommand(ctx, opts)));
+
+  sub(program, 'reconcile')
+    .description('converge the drifting targets only (what the reconcileKeys timer enqueues), in-process')
+    .option('--key <uri>', 'versionless key URI from ROTATION_CONFIG (default: every configured key)')
+    .action((opts: { key?: string }, cmd: Command) => runner(flags(cmd), (ctx) => reconcileCommand(ctx, opts)));
 
   sub(program, 'status')
     .description('drift report: which servers are not on the newest enabled key version (exit 2 on drift)')

@@ -151,3 +151,8 @@ export function parseScope(id: string): ScopeId {
 export function sameArmId(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
 }
+
+/** Whether a resource id lies inside a scope (a subscription or resource group id), case-insensitively. */
+export function isWithinScope(id: string, scope: string): boolean {
+  return id.toLowerCase().startsWith(`${scope.toLowerCase().replace(/\/+$/, '')}/`);
+}

@@ -24,6 +24,10 @@ export type ErrorClass =
 export type ProductErrorCode =
   | 'InvalidKeyId'
   | 'InvalidEvent'
+  /** A queue message that is not a work item. */
+  | 'InvalidWorkItem'
+  /** A key version (the one a protector is on) no longer exists in the vault. */
+  | 'KeyVersionNotFound'
   | 'InvalidConfig'
   | 'InvalidArmId'
   | 'KeyNotConfigured'
@@ -127,6 +131,14 @@ export class InvalidEventError extends RotationError {
   override readonly name = 'InvalidEventError';
   constructor(message: string, options: RotationErrorOptions = {}) {
     super('InvalidEvent', 'terminal', message, options);
+  }
+}
+
+/** A queue message that is not a work item (malformed, unknown kind). */
+export class InvalidWorkItemError extends RotationError {
+  override readonly name = 'InvalidWorkItemError';
+  constructor(message: string, options: RotationErrorOptions = {}) {
+    super('InvalidWorkItem', 'terminal', message, options);
   }
 }
 

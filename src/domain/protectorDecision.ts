@@ -12,22 +12,24 @@ export interface ProtectorView {
   readonly autoRotationEnabled: boolean;
 }
 
+/** Why a protector is left alone. */
+export type KeepReason = 'autoRotation' | 'serviceManaged' | 'unmanagedUri' | 'otherKey' | 'sameVersion' | 'versionless';
+
 export type ProtectorStep =
   /** Leave the protector alone; `kind` is the server's outcome once the key is added. */
-  | { readonly action: 'keep'; readonly kind: 'rotated' | 'skipped'; readonly reason: string }
+  | { readonly action: 'keep'; readonly kind: 'rotated' | 'skipped'; readonly why: KeepReason; readonly reason: string }
   /** Same key, another version: compare creation times with {@link isStrictlyNewer} before switching. */
-  | { readonly action: 'compare'; readonly current: KeyId }
-  /** Switch (the protector has no version to compare: versionless). */
-  | { readonly action: 'switch'; readonly from: string };
+  | { readonly action: 'compare'; readonly current: KeyId };
 
 export function protectorStep(protector: ProtectorView, next: KeyId): ProtectorStep {
   if (protector.autoRotationEnabled) {
-    return { action: 'keep', kind: 'rotated', reason: 'protector left to Azure auto-rotation (autoRotationEnabled)' };
+    return { action: 'keep', kind: 'rotated', why: 'autoRotation', reason: 'protector left to Azure auto-rotation (autoRotationEnabled)' };
   }
   if (protector.serverKeyType !== 'AzureKeyVault' || !protector.uri) {
     return {
       action: 'keep',
       kind: 'skipped',
+      why: 'serviceManaged',
       reason: 'protector is service-managed, and enabling customer-managed TDE is not a rotation',
     };
   }
@@ -35,15 +37,19 @@ export function protectorStep(protector: ProtectorView, next: KeyId): ProtectorS
   try {
     current = parseKeyId(protector.uri);
   } catch {
-    return { action: 'keep', kind: 'skipped', reason: `protector uri ${protector.uri} is not a key id this tool manages` };
+    return { action: 'keep', kind: 'skipped', why: 'unmanagedUri', reason: `protector uri ${protector.uri} is not a key id this tool manages` };
   }
   if (current.versionlessId.toLowerCase() !== next.versionlessId.toLowerCase()) {
-    return { action: 'keep', kind: 'skipped', reason: `protector uses another key (${current.versionlessId}), not switched` };
+    return { action: 'keep', kind: 'skipped', why: 'otherKey', reason: `protector uses another key (${current.versionlessId}), not switched` };
   }
   if (current.version === next.version) {
-    return { action: 'keep', kind: 'skipped', reason: 'protector already on this version' };
+    return { action: 'keep', kind: 'skipped', why: 'sameVersion', reason: 'protector already on this version' };
   }
-  if (current.version === undefined) return { action: 'switch', from: '(versionless)' };
+  if (current.version === undefined) {
+    // `{vault}_{key}` with a versionless uri: the server follows the newest version by itself. Pinning it to a
+    // version would silently turn "follow the newest" into "stuck on this one".
+    return { action: 'keep', kind: 'rotated', why: 'versionless', reason: 'protector is versionless: it follows the newest version by itself' };
+  }
   return { action: 'compare', current };
 }
 

@@ -3,7 +3,7 @@
  * host through `app.*` and run by the local host (src/local/host), so both execute the same handler code.
  */
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { SERVICE_BUS_CONNECTION, SYNC_AGENT_SCHEDULE_SETTING } from '../config/appConfig.js';
+import { RECONCILE_SCHEDULE_SETTING, SERVICE_BUS_CONNECTION, SYNC_AGENT_SCHEDULE_SETTING } from '../config/appConfig.js';
 
 export type FunctionDefinition =
   | {
@@ -19,7 +19,13 @@ export type FunctionDefinition =
     }
   | {
       readonly name: string;
-      readonly trigger: { readonly type: 'serviceBusQueue'; readonly queueName: string; readonly connection: string };
+      readonly trigger: {
+        readonly type: 'serviceBusQueue';
+        readonly queueName: string;
+        readonly connection: string;
+        /** One session per target: Service Bus hands a session to one receiver at a time. */
+        readonly isSessionsEnabled: boolean;
+      };
       readonly handler: (message: unknown, context: InvocationContext) => Promise<void>;
     };
 
@@ -30,9 +36,11 @@ export const WORK_QUEUE_TRIGGER = {
   type: 'serviceBusQueue',
   queueName: `%${QUEUE_NAME_SETTING}%`,
   connection: SERVICE_BUS_CONNECTION,
+  isSessionsEnabled: true,
 } as const;
 
 export const SYNC_AGENT_TIMER_SCHEDULE = `%${SYNC_AGENT_SCHEDULE_SETTING}%`;
+export const RECONCILE_TIMER_SCHEDULE = `%${RECONCILE_SCHEDULE_SETTING}%`;
 
 /**
  * True inside the Azure Functions Node.js worker, which provides the `@azure/functions-core` module (the same
@@ -70,6 +78,7 @@ export function register(def: FunctionDefinition): void {
       app.serviceBusQueue(def.name, {
         queueName: def.trigger.queueName,
         connection: def.trigger.connection,
+        isSessionsEnabled: def.trigger.isSessionsEnabled,
         handler: def.handler as never,
       });
       return;

@@ -13,7 +13,9 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Services } from '../compositionRoot.js';
 import type { FunctionDefinition } from '../host/functionDefinition.js';
+import type { LocalDurableQueue } from './queue/localDurableQueue.js';
 import type { FaultSpec, RunningEmulator } from './emulator/index.js';
 import { consoleLogSink, shortenArmIds, type HostLogSink } from './host/hostLog.js';
 import type { LocalHost } from './host/localHost.js';
@@ -21,19 +23,28 @@ import { findProjectRoot } from './host/projectRoot.js';
 
 // The heavy modules (Azure SDK, mockttp) load lazily, so the first line appears at once.
 
-/** The functions of this app, as the local host runs them (the same definitions Azure registers). */
-export async function loadAppFunctions(): Promise<readonly FunctionDefinition[]> {
-  const [a, b, c] = await Promise.all([
-    import('../../functions/keyNewVersionCreated.js'),
-    import('../../functions/rotationWorker.js'),
-    import('../../functions/syncAgentKeyRotation.js'),
+/**
+ * The app's functions on services built from `env` (ROTATION_CONFIG and the rest, validated once), with the
+ * embedded queue when one is given (no Service Bus namespace configured).
+ */
+export async function loadAppFunctions(
+  env: Readonly<Record<string, string | undefined>>,
+  queue?: LocalDurableQueue,
+): Promise<readonly FunctionDefinition[]> {
+  const [{ appFunctions }, { createServices }, { loadConfig }] = await Promise.all([
+    import('./appFunctions.js'),
+    import('../compositionRoot.js'),
+    import('../config/loadConfig.js'),
   ]);
-  return [a.keyNewVersionCreated, b.rotationWorker, c.syncAgentKeyRotation];
+  const config = loadConfig(env);
+  let services: Services | undefined;
+  return appFunctions(() => (services ??= createServices(config, queue === undefined ? {} : { queue, failures: queue })));
 }
 
 /** Names of the functions the demo drives. */
 export const EVENT_FUNCTION = 'keyNewVersionCreated';
 export const SYNC_AGENT_FUNCTION = 'syncAgentKeyRotation';
+export const RECONCILE_FUNCTION = 'reconcileKeys';
 /** Set in the environment of the re-run child (see main) so that it does not print the mode line twice. */
 const RERUN_MARKER = 'SQL_TDE_LOCAL_START_CHILD';
 
@@ -131,7 +142,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
 
   const { ensureLocalCa, loadEstate, startEmulator } = await import('./emulator/index.js');
   const { startLocalHost } = await import('./host/localHost.js');
-  const functions = await loadAppFunctions();
+  const { LocalDurableQueue } = await import('./queue/localDurableQueue.js');
   const ca = await ensureLocalCa(caDir);
   if (process.env['NODE_EXTRA_CA_CERTS'] !== ca.certPath) {
     throw new Error(
@@ -162,16 +173,20 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
   for (const k of FOREIGN_CREDENTIAL_ENV) setEnv(k, undefined);
   setEnv('ServiceBusConnection__fullyQualifiedNamespace', undefined);
   for (const [k, v] of Object.entries(emulator.env())) if (k !== 'NODE_EXTRA_CA_CERTS') setEnv(k, v);
-  setEnv('ROTATION_CONFIG', join(root, 'src', 'local', 'estate', 'demoRotationConfig.json'));
+  // The SDKs still take the emulator's proxy and identity endpoint from the environment; the app's own settings
+  // are passed explicitly.
+  const demoSettings = { ROTATION_CONFIG: join(root, 'src', 'local', 'estate', 'demoRotationConfig.json') };
 
   let host: LocalHost | undefined;
+  let queue: LocalDurableQueue | undefined;
   try {
     await rm(queueDir, { recursive: true, force: true }); // a demo starts from an empty queue
+    queue = await LocalDurableQueue.open({ dir: queueDir });
     host = await startLocalHost({
-      functions,
+      functions: await loadAppFunctions(demoSettings, queue),
       ...(options.port === undefined ? {} : { port: options.port }),
       env: process.env,
-      queueDir,
+      queue,
       log,
     });
     const webhook = host.eventGridWebhookUrl(EVENT_FUNCTION);
@@ -219,6 +234,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     out('');
 
     const running = host;
+    const openQueue = queue;
     let stopped: Promise<void> | undefined;
     return {
       host: running,
@@ -228,6 +244,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
         stopped ??= (async () => {
           try {
             await running.stop();
+            await openQueue?.close();
             await emulator.stop();
           } finally {
             restoreEnv();
@@ -238,6 +255,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     };
   } catch (error) {
     await host?.stop().catch(() => undefined);
+    await queue?.close().catch(() => undefined);
     await emulator.stop().catch(() => undefined);
     restoreEnv();
     throw error;
@@ -330,13 +348,26 @@ export function summaryLines(s: DemoSummary): string[] {
 export async function startAzureHost(options: { readonly port?: number; readonly log?: HostLogSink } = {}): Promise<LocalHost> {
   // Fail fast with every configuration problem listed, rather than at the first event.
   const { loadConfig } = await import('../config/loadConfig.js');
-  loadConfig(process.env);
+  const config = loadConfig(process.env);
   const { startLocalHost } = await import('./host/localHost.js');
-  return startLocalHost({
-    functions: await loadAppFunctions(),
+  const { LocalDurableQueue } = await import('./queue/localDurableQueue.js');
+  // No Service Bus namespace: the embedded durable queue, opened here so that the functions' services use it.
+  const queue = config.serviceBus
+    ? undefined
+    : await LocalDurableQueue.open({ dir: process.env['LOCAL_QUEUE_DIR']?.trim() || join(findProjectRoot(), '.local-azure', 'queue') });
+  const host = await startLocalHost({
+    functions: await loadAppFunctions(process.env, queue),
     ...(options.port === undefined ? {} : { port: options.port }),
+    ...(queue === undefined ? {} : { queue }),
     env: process.env,
     log: options.log ?? consoleLogSink(),
+  });
+  if (queue === undefined) return host;
+  return Object.assign(Object.create(host) as LocalHost, {
+    stop: async () => {
+      await host.stop();
+      await queue.close();
+    },
   });
 }
 

@@ -1,5 +1,6 @@
 /**
- * `plan [--key URI] [--version V]`: the dry run. Reads only.
+ * `plan [--key URI] [--version V]`: the dry run: exactly what `reconcile` would do, target by target, in order
+ * (the reconciler's own decision, see src/app/planTarget.ts). Reads only.
  *
  * JSON (`--json`): `{ "command": "plan", "keys": KeyPlan[] }` (see src/app/planRotation.ts). Exit 0, or 1 when
  * something could not be read (a server's protector, the key).
@@ -19,37 +20,36 @@ export async function planCommand(ctx: CliContext, opts: { key?: string; version
   }
   if (ctx.flags.json) ctx.json({ command: 'plan', keys: plans });
   else ctx.out(plans.map(renderPlan).join('\n') || 'No key is configured in ROTATION_CONFIG.\n');
-  return plans.some((p) => p.servers.some((x) => x.error !== undefined)) ? EXIT.error : EXIT.ok;
+  return plans.some((p) => p.error !== undefined || p.servers.some((x) => x.error !== undefined)) ? EXIT.error : EXIT.ok;
 }
 
 function renderPlan(p: KeyPlan): string {
-  const lines = [
-    `Key ${p.key}`,
-    `Version ${p.version} (${p.versionSource === 'newestEnabled' ? 'newest enabled' : 'given'}), server key name ${p.serverKeyName}`,
-  ];
-  if (p.refusal) lines.push(`REFUSED (${p.refusal.code}): ${p.refusal.message}. Nothing would be written.`);
-  if (p.servers.length === 0) return `${lines.join('\n')}\nNo server is configured or discovered for this key.\n`;
+  if (p.error) return `Key ${p.key}\nERROR (${p.error.code}): ${p.error.message}. Nothing would be written.\n`;
+  const lines = [`Key ${p.key}`, `Desired version ${p.version ?? '?'} (newest allowed), server key name ${p.serverKeyName ?? '?'}`];
+  for (const r of p.refused ?? []) lines.push(`Passed over: newer version ${r.version} (${r.code}): ${r.reason}`);
+  if (p.hintNotUsed !== undefined) lines.push(`--version ${p.hintNotUsed} is a hint only: the newest allowed version wins.`);
+  if (p.servers.length === 0) return `${lines.join('\n')}\nNo target is configured or discovered for this key.\n`;
   const servers = renderTable(
-    ['SERVER', 'SOURCE', 'ROLE', 'PROTECTOR', 'AUTO-ROTATION', 'SWITCH', 'HAS KEY'],
+    ['TARGET', 'KIND', 'SOURCE', 'ROLE', 'PROTECTOR', 'AUTO-ROTATION', 'SWITCH', 'HAS KEY', 'NOTE'],
     p.servers.map((x) => [
       shortServerName(x.server),
+      x.targetKind,
       x.source,
       x.role,
       x.error ? `error: ${x.error.code}` : protectorText(x.protector),
       x.protector ? yesNo(x.protector.autoRotationEnabled) : '?',
       yesNo(x.switchProtector),
       x.hasKey === undefined ? '?' : yesNo(x.hasKey),
+      x.critical ? `CRITICAL: protector version ${x.critical.code}` : (x.note ?? ''),
     ]),
+    140,
   );
-  const steps = renderTable(
-    ['STEP', 'SERVER', 'ACTION', 'DETAIL'],
-    p.servers.flatMap((x) => [
-      ...x.actions.map((a) => [String(a.step), shortServerName(x.server), actionText(a), a.detail]),
-      ...(x.error ? [['-', shortServerName(x.server), 'error', `${x.error.code}: ${x.error.message}`]] : []),
-    ]),
-    120,
-  );
-  return `${lines.join('\n')}\n\n${servers}\nActions, in order:\n${steps}`;
+  const rows = p.servers.flatMap((x) => [
+    ...x.actions.map((a) => [String(a.step), shortServerName(x.server), actionText(a), a.detail]),
+    ...(x.error ? [['-', shortServerName(x.server), 'error', `${x.error.code}: ${x.error.message}`]] : []),
+  ]);
+  const steps = rows.length === 0 ? 'Nothing to do: every target is converged.\n' : `Actions, in order:\n${renderTable(['STEP', 'TARGET', 'ACTION', 'DETAIL'], rows, 120)}`;
+  return `${lines.join('\n')}\n\n${servers}\n${steps}`;
 }
 
 /** `key/version` of a protector (`service-managed` otherwise). */
@@ -65,12 +65,8 @@ function actionText(a: PlannedAction): string {
   switch (a.action) {
     case 'addKey':
       return 'add key';
-    case 'keyPresent':
-      return 'key present';
     case 'switchProtector':
       return 'switch protector';
-    case 'skip':
-      return 'skip';
   }
 }
 

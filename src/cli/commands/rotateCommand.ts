@@ -1,98 +1,122 @@
 /**
- * `rotate [--key URI] [--version V]`: runs the plan now (a manual trigger, or a backfill after an outage):
- * the same pre-flight, server resolution, geo order and per-server processing as the functions
- * (processServerKeyItem), the same RetryPolicy, with retries waited for in-process (see runWorkItems).
+ * `rotate [--key URI] [--version V]` and `reconcile [--key URI]`: converge now, in-process, through the same
+ * reconciler as the functions (the authority gate, the desired version, the geo order, the retry rules), with
+ * retries waited for in-process (see runWorkItems).
+ * - `rotate` converges every target of the selected keys (a manual trigger, a backfill after an outage);
+ *   `--version` is a hint, as an event's version is: the newest allowed version wins.
+ * - `reconcile` converges only the targets that drift (what the `reconcileKeys` timer enqueues).
  *
- * JSON: `{ "command": "rotate", "runId", "keys": [{ "key", "version", "keyId", "refusal"?, "outcomes": Outcome[],
- * "summary": {rotated, skipped, deferred, failed} }] }`. Exit 0 when every server ended rotated or skipped,
- * 1 when a key was refused or a server failed.
+ * JSON: `{ "command": "rotate"|"reconcile", "runId", "keys": [{ "key", "version"?, "keyId"?, "error"?,
+ * "outcomes": Outcome[], "summary": {rotated, skipped, deferred, failed} }] }`. Exit 0 when every target ended
+ * rotated or skipped, 1 when a key could not be read or a target failed.
  */
+import { workItemsForKey } from '../../app/acceptKeyEvent.js';
+import { driftReport } from '../../app/driftReport.js';
+import { configuredTargets, listTargets } from '../../app/listTargets.js';
+import { sameArmId } from '../../domain/armId.js';
+import { RotationError } from '../../domain/errors.js';
 import { keyVersionNotification, notifySafely } from '../../app/notifier.js';
-import { newestEnabledVersion, orderForRotation, type PlanError } from '../../app/planRotation.js';
-import { planWorkItems, preflightRefusal, processServerKeyItem, resolveServers } from '../../app/rotateServerKeys.js';
-import { rotateDeps } from '../../compositionRoot.js';
-import { parseKeyId } from '../../domain/keyId.js';
+import { planError, type PlanError } from '../../app/planRotation.js';
+import { desiredVersion } from '../../app/desiredVersion.js';
+import { planDeps, workItemHandlers } from '../../compositionRoot.js';
+import { processWorkItem } from '../../app/processWorkItem.js';
 import { summarize, type Outcome, type OutcomeKind } from '../../domain/outcome.js';
+import type { WorkItem } from '../../domain/workItem.js';
 import { EXIT } from '../cliError.js';
 import type { CliContext } from '../cliContext.js';
 import { ProgressLine } from '../progressLine.js';
 import { runWorkItems } from '../runWorkItems.js';
 import { renderTable, shortServerName } from '../table.js';
-import { selectKeys } from './selectKeys.js';
+import { selectKeys, type KeySelection } from './selectKeys.js';
 
 export interface KeyRotationResult {
   readonly key: string;
-  readonly version: string;
-  readonly keyId: string;
-  readonly refusal?: PlanError;
+  /** The desired version the targets converged to. */
+  readonly version?: string;
+  readonly keyId?: string;
+  readonly error?: PlanError;
   readonly outcomes: readonly Outcome[];
   readonly summary: Readonly<Record<OutcomeKind, number>>;
 }
 
-export async function rotateCommand(ctx: CliContext, opts: { key?: string; version?: string }): Promise<number> {
+export function rotateCommand(ctx: CliContext, opts: { key?: string; version?: string }): Promise<number> {
+  return convergeCommand(ctx, 'rotate', selectKeys(ctx.services().config, opts));
+}
+
+export function reconcileCommand(ctx: CliContext, opts: { key?: string }): Promise<number> {
+  return convergeCommand(ctx, 'reconcile', selectKeys(ctx.services().config, opts));
+}
+
+async function convergeCommand(ctx: CliContext, command: 'rotate' | 'reconcile', selections: readonly KeySelection[]): Promise<number> {
   const s = ctx.services();
-  const deps = rotateDeps(s, ctx.logger);
+  const read = planDeps(s, ctx.logger);
+  const handlers = workItemHandlers(s, ctx.logger);
   const notifier = ctx.notifier();
   const results: KeyRotationResult[] = [];
 
-  for (const sel of selectKeys(s.config, opts)) {
+  for (const sel of selections) {
     const versionless = sel.target.key;
-    const version = sel.version ?? (await newestEnabledVersion(deps.keys, versionless)).version;
-    const key = parseKeyId(`${versionless.versionlessId}/${version}`);
-    const servers = orderForRotation(await resolveServers(deps, sel.target));
-    const now = deps.clock.now();
-    const items = planWorkItems(servers, { eventId: ctx.runId, key: { ...key, version } }, now);
-
-    const refusal = await preflightRefusal(deps, key, now);
-    if (refusal) {
-      results.push({ key: versionless.versionlessId, version, keyId: key.id, refusal: { code: refusal.code, message: refusal.message }, outcomes: [], summary: summarize([]) });
-      await notifySafely(
-        notifier,
-        keyVersionNotification({ keyId: key.id, correlationId: ctx.runId, trigger: 'cli', at: deps.clock.now(), result: { kind: 'refused', code: refusal.code, reason: refusal.message, outcomes: [] } }),
-        ctx.logger,
-      );
+    const key = versionless.versionlessId;
+    let version: string;
+    let targets: string[];
+    try {
+      version = (await desiredVersion(read.keys, versionless, s.clock.now(), sel.version)).version;
+      if (command === 'rotate') {
+        targets = (await listTargets(read, sel.target)).map((t) => t.id);
+      } else {
+        const report = await driftReport(read, [sel.target]);
+        const k = report.keys[0];
+        if (k?.error) throw new RotationError(k.error.code, 'terminal', k.error.message);
+        targets = (k?.servers ?? []).filter((x) => x.status !== 'current').map((x) => x.server);
+      }
+    } catch (e) {
+      results.push({ key, error: planError(e), outcomes: [], summary: summarize([]) });
       continue;
     }
-
+    const trigger = { key, correlationId: ctx.runId, runId: ctx.runId, ...(sel.version === undefined ? {} : { versionHint: sel.version }) };
+    const items = workItemsForKey(key, targets, [], trigger, s.clock.now());
+    // Geo secondaries first (a primary would otherwise wait for them on the order schedule).
+    const secondary = (i: WorkItem): boolean => configuredTargets(sel.target).some((t) => t.geoPrimary !== undefined && sameArmId(t.id, i.target));
     const progress = new ProgressLine(ctx.io.stderr, `${versionless.name} ${version.slice(0, 8)}`, !ctx.flags.json);
-    const outcomes = await runWorkItems(
-      [items.filter((i) => i.geoPrimary !== undefined), items.filter((i) => i.geoPrimary === undefined)],
-      {
-        queue: ctx.queue,
-        clock: deps.clock,
-        sleep: ctx.sleep,
-        concurrency: s.config.fanOut.concurrency,
-        process: (item) => (item.kind === 'serverKey' ? processServerKeyItem(deps, item) : Promise.reject(new Error('unexpected item'))),
-        onProgress: (p) => progress.update(p, deps.clock.now().getTime()),
-      },
-    );
+    const outcomes = await runWorkItems([items.filter(secondary), items.filter((i) => !secondary(i))], {
+      queue: ctx.queue,
+      clock: s.clock,
+      sleep: ctx.sleep,
+      concurrency: s.config.fanOut.concurrency,
+      process: (item: WorkItem) => processWorkItem(handlers, item),
+      onProgress: (p) => progress.update(p, s.clock.now().getTime()),
+    });
     progress.end();
-    results.push({ key: versionless.versionlessId, version, keyId: key.id, outcomes, summary: summarize(outcomes) });
-    await notifySafely(
-      notifier,
-      keyVersionNotification({ keyId: key.id, correlationId: ctx.runId, trigger: 'cli', at: deps.clock.now(), result: { kind: 'processed', outcomes } }),
-      ctx.logger,
-    );
+    results.push({ key, version, keyId: `${key}/${version}`, outcomes, summary: summarize(outcomes) });
+    if (outcomes.length > 0) {
+      await notifySafely(
+        notifier,
+        keyVersionNotification({ keyId: `${key}/${version}`, correlationId: ctx.runId, trigger: 'cli', at: s.clock.now(), result: { kind: 'processed', outcomes } }),
+        ctx.logger,
+      );
+    }
   }
 
-  if (ctx.flags.json) ctx.json({ command: 'rotate', runId: ctx.runId, keys: results });
-  else ctx.out(results.map(renderResult).join('\n') || 'No key is configured in ROTATION_CONFIG.\n');
-  const failed = results.some((r) => r.refusal !== undefined || r.summary.failed > 0);
+  if (ctx.flags.json) ctx.json({ command, runId: ctx.runId, keys: results });
+  else ctx.out(results.map((r) => renderResult(r, command)).join('\n') || 'No key is configured in ROTATION_CONFIG.\n');
+  const failed = results.some((r) => r.error !== undefined || r.summary.failed > 0);
   return failed ? EXIT.error : EXIT.ok;
 }
 
-function renderResult(r: KeyRotationResult): string {
-  const head = `Key ${r.key} version ${r.version}`;
-  if (r.refusal) return `${head}\nREFUSED (${r.refusal.code}): ${r.refusal.message}. Nothing was written.\n`;
-  if (r.outcomes.length === 0) return `${head}\nNo server is configured or discovered for this key.\n`;
+function renderResult(r: KeyRotationResult, command: 'rotate' | 'reconcile'): string {
+  if (r.error) return `Key ${r.key}\nERROR (${r.error.code}): ${r.error.message}. Nothing was written.\n`;
+  const head = `Key ${r.key} version ${r.version ?? '?'} (newest allowed)`;
+  if (r.outcomes.length === 0) {
+    return `${head}\n${command === 'reconcile' ? 'Every target is converged: nothing to do.' : 'No target is configured or discovered for this key.'}\n`;
+  }
   const counts = Object.entries(r.summary)
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${n} ${k}`)
     .join(', ');
-  return `${head}: ${counts}\n${renderTable(['SERVER', 'OUTCOME', 'CODE', 'DETAIL'], r.outcomes.map(outcomeRow), 120)}`;
+  return `${head}: ${counts}\n${renderTable(['TARGET', 'KIND', 'OUTCOME', 'CODE', 'DETAIL'], r.outcomes.map((o) => targetRow(o)), 120)}`;
 }
 
-/** A table row for an outcome: target, kind, code, detail. */
+/** A table row for an outcome: target, outcome, code, detail. */
 export function outcomeRow(o: Outcome): string[] {
   switch (o.kind) {
     case 'rotated':
@@ -103,4 +127,10 @@ export function outcomeRow(o: Outcome): string[] {
     case 'failed':
       return [shortServerName(o.target), o.kind, o.code, o.reason];
   }
+}
+
+/** A rotation table row: the outcome row with the kind of target (logical servers today) after the name. */
+function targetRow(o: Outcome): string[] {
+  const [name = '', ...rest] = outcomeRow(o);
+  return [name, 'server', ...rest];
 }

@@ -4,7 +4,9 @@
  */
 import {
   DEFAULT_QUEUE_NAME,
+  DEFAULT_RECONCILE_SCHEDULE,
   DEFAULT_SYNC_AGENT_SCHEDULE,
+  RECONCILE_SCHEDULE_SETTING,
   SYNC_AGENT_SCHEDULE_SETTING,
 } from '../../config/appConfig.js';
 import { QUEUE_NAME_SETTING } from '../../host/functionDefinition.js';
@@ -12,6 +14,7 @@ import { QUEUE_NAME_SETTING } from '../../host/functionDefinition.js';
 /** Settings the project documents a default for. */
 export const APP_SETTING_DEFAULTS: Readonly<Record<string, string>> = {
   [SYNC_AGENT_SCHEDULE_SETTING]: DEFAULT_SYNC_AGENT_SCHEDULE,
+  [RECONCILE_SCHEDULE_SETTING]: DEFAULT_RECONCILE_SCHEDULE,
   [QUEUE_NAME_SETTING]: DEFAULT_QUEUE_NAME,
 };
 

@@ -14,7 +14,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { TriggerMetadata } from '@azure/functions';
-import type { ServiceOverrides } from '../../compositionRoot.js';
 import { SERVICE_BUS_CONNECTION } from '../../config/appConfig.js';
 import type { FunctionDefinition } from '../../host/functionDefinition.js';
 import { LocalDurableQueue } from '../queue/localDurableQueue.js';
@@ -45,7 +44,11 @@ export interface LocalHostOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Directory of the embedded queue. Default: `{project root}/.local-azure/queue`. */
   readonly queueDir?: string;
-  /** An already opened embedded queue (the host uses it and leaves closing it to the caller). */
+  /**
+   * An already opened embedded queue (the host uses it and leaves closing it to the caller). The app's functions
+   * must be built with services on this same queue (see src/local/appFunctions.ts), so callers that host them
+   * open the queue first and pass it here.
+   */
   readonly queue?: LocalDurableQueue;
   /** Max deliveries before the embedded queue dead-letters a message (default: Service Bus' 10). */
   readonly maxDeliveryCount?: number;
@@ -56,8 +59,6 @@ export interface LocalHostOptions {
   readonly pollIntervalMs?: number;
   /** Run timers on their schedules (runOnStartup included). Default true. */
   readonly timers?: boolean;
-  /** Installs the embedded queue in the composition root. Default: src/compositionRoot.ts configureServices. */
-  readonly configureServices?: (overrides: ServiceOverrides) => void;
 }
 
 /** A started host. */
@@ -232,9 +233,6 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
           ...(options.maxDeliveryCount === undefined ? {} : { maxDeliveryCount: options.maxDeliveryCount }),
         }));
       ownsQueue = options.queue === undefined;
-      // Loaded only when needed: the composition root pulls in the Azure adapters and the config loader.
-      const configure = options.configureServices ?? (await import('../../compositionRoot.js')).configureServices;
-      configure({ queue, failures: queue });
       const worker = queueDefs[0];
       if (worker !== undefined) {
         localPump = new LocalQueuePump({

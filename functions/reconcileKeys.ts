@@ -1,0 +1,33 @@
+/**
+ * Timer trigger `reconcileKeys` (NCRONTAB from the RECONCILE_SCHEDULE app setting, hourly by default; also run
+ * on demand through the host's admin endpoint): for every configured key (Key Vault and Managed HSM) it finds
+ * the drifting targets and enqueues a reconcile item for each. It rotates Managed HSM keys (which publish no
+ * events), heals events Event Grid gave up on, and picks up targets newly added to ROTATION_CONFIG.
+ */
+import type { InvocationContext, Timer } from '@azure/functions';
+import { reconcileKeys as sweep } from '../src/app/reconcileKeys.js';
+import { reconcileKeysDeps } from '../src/compositionRoot.js';
+import { contextLogger } from '../src/host/contextLogger.js';
+import { RECONCILE_TIMER_SCHEDULE, register, type FunctionDefinition } from '../src/host/functionDefinition.js';
+import { processServices, type ServicesProvider } from '../src/host/processServices.js';
+
+export function makeReconcileKeys(services: ServicesProvider): FunctionDefinition {
+  return {
+    name: 'reconcileKeys',
+    trigger: { type: 'timer', schedule: RECONCILE_TIMER_SCHEDULE, runOnStartup: false },
+    handler: async (timer: Timer, context: InvocationContext): Promise<void> => {
+      const logger = contextLogger(context);
+      const { enqueued, report } = await sweep(reconcileKeysDeps(services(), logger), { runId: `timer-${context.invocationId}` });
+      logger.info(`Reconcile done: ${enqueued} item(s) enqueued`, {
+        // Runs through the admin endpoint may come without timer information.
+        pastDue: (timer as Partial<Timer> | undefined)?.isPastDue === true,
+        enqueued,
+        ...report.summary,
+      });
+    },
+  };
+}
+
+export const reconcileKeys = makeReconcileKeys(processServices);
+
+register(reconcileKeys);
