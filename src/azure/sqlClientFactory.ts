@@ -70,8 +70,9 @@ export class SqlClientFactory {
 
 /**
  * Options that point a SqlManagementClient at one cloud's Resource Manager (see src/domain/azureCloud.ts):
- * `$host` (the base of every operation URL: arm-sql ignores `endpoint` there), `endpoint`, and
- * `credentialScopes` (the token audience). Spread them into the factory's options:
+ * `endpoint` (the base of every operation URL), `$host` (the same, for the generated code that reads it), and
+ * `credentialScopes` (the token audience; without it the scope follows `endpoint`, stated here so the two
+ * cannot drift). Spread them into the factory's options:
  * `new SqlClientFactory(credential, { ...armCloudOptions(config.cloud), ...other })`.
  */
 export function armCloudOptions(
