@@ -245,6 +245,9 @@ export class ArmSqlRoutes {
     if (parsed) {
       const problem = this.keyMaterialProblem(server, parsed.vault, parsed.name, parsed.version);
       if (problem) return problem;
+      if (this.state.behaviour.refuseOlderProtectorVersion && this.olderThanProtector(server, parsed)) {
+        return armError(400, 'OldGenerationOfAKVKeyBeingUsedError', 'Using an old version of AKV key as TDE protector is not allowed. Please use the latest version of the AKV key as the encryption protector');
+      }
     }
     for (const secondary of server.geoSecondaries) {
       if (!secondary.keys.has(keyName.toLowerCase())) {
@@ -254,6 +257,16 @@ export class ArmSqlRoutes {
     server.protector = { serverKeyName: key.name, serverKeyType: 'AzureKeyVault', autoRotationEnabled };
     this.syncAutoRotationFlags(server);
     return this.accepted(req, server, 'encryptionProtector', 'UpsertLogicalServerEncryptionProtector', () => this.protectorBody(server));
+  }
+
+  /** True when the protector in place is another version of the same vault key, created after `next`. */
+  private olderThanProtector(server: ServerState, next: { vault: string; name: string; version?: string }): boolean {
+    const inPlace = server.protector.serverKeyType === 'AzureKeyVault' ? server.keys.get(server.protector.serverKeyName.toLowerCase()) : undefined;
+    const current = inPlace?.uri === undefined ? undefined : parseKeyUri(inPlace.uri);
+    if (!current?.version || !next.version || current.vault !== next.vault || current.name.toLowerCase() !== next.name.toLowerCase()) return false;
+    const versions = this.state.vault(next.vault)?.keys.get(next.name.toLowerCase())?.versions ?? [];
+    const at = (v: string): number => versions.findIndex((k) => k.version === v.toLowerCase());
+    return at(next.version) < at(current.version);
   }
 
   private syncAutoRotationFlags(server: ServerState): void {

@@ -171,9 +171,29 @@ function serverKey(sub: string, rg: string, name: string): string {
   return `${sub}/${rg}/${name}`.toLowerCase();
 }
 
+/**
+ * Answers Azure gives in more than one way, or only in some situations; tests pick one. Defaults: the answer the
+ * emulator always gave.
+ */
+export interface EmulatorBehaviour {
+  /**
+   * GET of a disabled key version: `ok` answers 200 with `attributes.enabled: false`; `forbidden` answers 403
+   * `Forbidden` with inner error `KeyDisabled`, as Key Vault does for a disabled secret
+   * (`{"error":{"code":"Forbidden","message":"Operation get is not allowed on a disabled key.","innerError":{"code":"KeyDisabled"}}}`).
+   */
+  disabledKeyGet: 'ok' | 'forbidden';
+  /**
+   * PUT of the encryption protector naming a version of the key in place that was created before the version in
+   * place: refused with 400 `OldGenerationOfAKVKeyBeingUsedError` (true) or accepted (false).
+   */
+  refuseOlderProtectorVersion: boolean;
+}
+
 /** Inspectable, modifiable emulator state. */
 export class EmulatorState {
   readonly tenantId: string;
+  /** See {@link EmulatorBehaviour}; tests change it directly. */
+  readonly behaviour: EmulatorBehaviour = { disabledKeyGet: 'ok', refuseOlderProtectorVersion: false };
   private readonly serversByKey = new Map<string, ServerState>();
   private readonly serversBySub = new Map<string, ServerState[]>();
   private readonly serversByRg = new Map<string, ServerState[]>();

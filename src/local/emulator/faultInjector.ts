@@ -2,7 +2,8 @@
  * Injectable faults: a request matching a spec (route name, or method + URL regex) gets the fault instead of its
  * normal answer, N times or always.
  */
-import { armError, type EmulatorRequest, type EmulatorResponse } from './emulatorHttp.js';
+import { randomUUID } from 'node:crypto';
+import { armError, json, type EmulatorRequest, type EmulatorResponse } from './emulatorHttp.js';
 
 /** The faults Azure produces that the product must survive. */
 export type FaultKind =
@@ -14,6 +15,17 @@ export type FaultKind =
   | 'operationTimedOut'
   /** 409 OperationInterrupted. */
   | 'operationInterrupted'
+  /** 409 EncryptionProtectorChangeInProgress (another protector change on the server is running). */
+  | 'encryptionProtectorChangeInProgress'
+  /** 503 AzureKeyVaultConnectionFailed (SQL could not reach Key Vault). */
+  | 'keyVaultConnectionFailed'
+  /**
+   * For `arm.operations.status`: the operation ends `Failed` with no error object, so core-lro raises "The
+   * long-running operation has failed" without a code.
+   */
+  | 'operationFailedWithoutCode'
+  /** For `arm.operations.status`: the operation ends `Canceled` (core-lro: "Operation was canceled"). */
+  | 'operationCanceled'
   /** TCP reset: the client sees a network error (ECONNRESET). */
   | 'connectionReset'
   /** Connection closed without an answer. */
@@ -127,6 +139,14 @@ function responseFor(s: FaultSpec, req: EmulatorRequest): { response?: EmulatorR
       return { response: armError(500, 'OperationTimedOut', 'The operation timed out and automatically rolled back. Please retry the operation.') };
     case 'operationInterrupted':
       return { response: armError(409, 'OperationInterrupted', 'The operation on the resource could not be completed because it was interrupted by another operation on the same resource.') };
+    case 'encryptionProtectorChangeInProgress':
+      return { response: armError(409, 'EncryptionProtectorChangeInProgress', 'Cannot update database encryption key protector while protector change is already in progress') };
+    case 'keyVaultConnectionFailed':
+      return { response: armError(503, 'AzureKeyVaultConnectionFailed', 'The operation could not be completed on the server because attempts to connect to Azure Key Vault have failed') };
+    case 'operationFailedWithoutCode':
+      return { response: json(200, { name: randomUUID(), status: 'Failed', startTime: new Date().toISOString() }) };
+    case 'operationCanceled':
+      return { response: json(200, { name: randomUUID(), status: 'Canceled', startTime: new Date().toISOString() }) };
     case 'connectionReset':
       return { response: { action: 'reset' } };
     case 'connectionClose':
