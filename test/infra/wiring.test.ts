@@ -437,6 +437,7 @@ describe('Managed HSM', () => {
     const params = readRepoFile('infra/main.parameters.json');
     expect(params).toContain('"name": "${TDE_MANAGED_HSM_NAME=}"');
     expect(params).toContain('"keyNames": ${TDE_MANAGED_HSM_KEY_NAMES=[]}');
+    expect(params).toContain(`"value": "\${TDE_MANAGED_HSM_ROLE_ID=${CRYPTO_AUDITOR}}"`);
   });
 
   it('defaults to the read-only built-in role in both hooks', () => {
