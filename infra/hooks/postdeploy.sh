@@ -9,6 +9,8 @@
 # role), so a re-run updates in place. Re-run alone with `azd hooks run postdeploy`.
 # Reads the azd environment (main.bicep outputs). Needs the Azure CLI, signed in (`az login`).
 set -eu
+# No pathname expansion: names are split on ',' and blanks below, never globbed.
+set -f
 
 fail() {
   echo "postdeploy: $*" >&2
