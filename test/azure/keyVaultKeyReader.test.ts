@@ -1,10 +1,20 @@
 import { DefaultAzureCredential } from '@azure/identity';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KeyVaultKeyReader } from '../../src/azure/keyVaultKeyReader.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RestError } from '@azure/core-rest-pipeline';
+import { KeyVaultKeyReader, isKeyDisabledAnswer } from '../../src/azure/keyVaultKeyReader.js';
+import { checkKeyVersion } from '../../src/domain/preflight.js';
 import { isRotationError } from '../../src/domain/errors.js';
 import { parseKeyId } from '../../src/domain/keyId.js';
 import type { RunningEmulator } from '../../src/local/emulator/index.js';
-import { TDE_KEY_V1, TDE_KEY_V1_URI, TDE_KEY_V2, TDE_KEY_V2_URI, TEST_TDE_VAULT_URL, startTestEmulator } from '../support/emulator.js';
+import {
+  BAD_KEY_VERSION,
+  TDE_KEY_V1,
+  TDE_KEY_V1_URI,
+  TDE_KEY_V2,
+  TDE_KEY_V2_URI,
+  TEST_TDE_VAULT_URL,
+  startTestEmulator,
+} from '../support/emulator.js';
 
 describe('KeyVaultKeyReader (real @azure/keyvault-keys against the emulator)', () => {
   let emulator: RunningEmulator;
@@ -16,6 +26,9 @@ describe('KeyVaultKeyReader (real @azure/keyvault-keys against the emulator)', (
   });
   afterAll(async () => {
     await emulator.stop();
+  });
+  afterEach(() => {
+    emulator.state.behaviour.disabledKeyGet = 'ok';
   });
 
   it("answers Key Vault's 401 challenge, then reads the version with its size and times", async () => {
@@ -57,5 +70,51 @@ describe('KeyVaultKeyReader (real @azure/keyvault-keys against the emulator)', (
     const err = await reader.getKey(parseKeyId(TDE_KEY_V1_URI)).catch((e: unknown) => e);
 
     expect(isRotationError(err) && err.errorClass).toBe('retriable');
+  });
+
+  it.each([
+    ['200 with enabled: false', 'ok'],
+    ['403 Forbidden with inner error KeyDisabled', 'forbidden'],
+  ] as const)('reports a disabled version answered %s as disabled, with its creation time', async (_label, answer) => {
+    emulator.state.behaviour.disabledKeyGet = answer;
+    const before = emulator.stats.log.length;
+
+    const props = await reader.getKey(parseKeyId(`${TEST_TDE_VAULT_URL}/keys/disabled-key/${BAD_KEY_VERSION}`));
+
+    expect(props).toMatchObject({ version: BAD_KEY_VERSION, enabled: false });
+    expect(props.createdOn?.toISOString()).toBe('2025-01-01T00:00:00.000Z');
+    const gets = emulator.stats.log.slice(before).filter((e) => e.route === 'kv.keys.get' && e.authorized);
+    expect(gets.map((e) => e.status)).toEqual([answer === 'ok' ? 200 : 403]);
+    expect(checkKeyVersion(props, new Date('2026-01-01T00:00:00Z'))).toMatchObject({ ok: false, code: 'AzureKeyVaultKeyDisabled' });
+  });
+
+  it('reports the latest version of a versionless id refused with 403 KeyDisabled as disabled', async () => {
+    emulator.state.behaviour.disabledKeyGet = 'forbidden';
+
+    const props = await reader.getKey(parseKeyId(`${TEST_TDE_VAULT_URL}/keys/disabled-key`));
+
+    expect(props).toMatchObject({ enabled: false });
+  });
+});
+
+describe('Function: isKeyDisabledAnswer', () => {
+  const forbidden = (): RestError =>
+    new RestError('Operation get is not allowed on a disabled key.', { statusCode: 403, code: 'Forbidden' });
+
+  it.each([
+    ['the SDK model (details.error.innerError)', { error: { code: 'Forbidden', innerError: { code: 'KeyDisabled' } } }, true],
+    ['the wire shape (details.error.innererror)', { error: { code: 'Forbidden', innererror: { code: 'KeyDisabled' } } }, true],
+    ['a 403 for a missing role assignment', { error: { code: 'Forbidden', innerError: { code: 'ForbiddenByRbac' } } }, false],
+    ['a 403 without inner error', { error: { code: 'Forbidden' } }, false],
+  ])('reads %s', (_label, details, expected) => {
+    const e = Object.assign(forbidden(), { details });
+
+    expect(isKeyDisabledAnswer(e)).toBe(expected);
+  });
+
+  it('does not take another status for a disabled key', () => {
+    const e = Object.assign(new RestError('x', { statusCode: 400 }), { details: { error: { innerError: { code: 'KeyDisabled' } } } });
+
+    expect(isKeyDisabledAnswer(e)).toBe(false);
   });
 });

@@ -179,7 +179,8 @@ export interface EmulatorBehaviour {
   /**
    * GET of a disabled key version: `ok` answers 200 with `attributes.enabled: false`; `forbidden` answers 403
    * `Forbidden` with inner error `KeyDisabled`, as Key Vault does for a disabled secret
-   * (`{"error":{"code":"Forbidden","message":"Operation get is not allowed on a disabled key.","innerError":{"code":"KeyDisabled"}}}`).
+   * (`{"error":{"code":"Forbidden","message":"Operation get is not allowed on a disabled key.","innererror":{"code":"KeyDisabled"}}}`;
+   * the SDK shows the inner error as `details.error.innerError`).
    */
   disabledKeyGet: 'ok' | 'forbidden';
   /**

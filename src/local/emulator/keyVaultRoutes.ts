@@ -106,7 +106,7 @@ export class KeyVaultRoutes {
     const v = key ? (version ? key.byVersion.get(version.toLowerCase()) : key.versions[key.versions.length - 1]) : undefined;
     if (!key || !v) return keyNotFound(name, version);
     if (!v.enabled && this.state.behaviour.disabledKeyGet === 'forbidden') {
-      return json(403, { error: { code: 'Forbidden', message: 'Operation get is not allowed on a disabled key.', innerError: { code: 'KeyDisabled' } } });
+      return json(403, { error: { code: 'Forbidden', message: 'Operation get is not allowed on a disabled key.', innererror: { code: 'KeyDisabled' } } });
     }
     return json(200, keyBundle(base, key.name, v));
   }
