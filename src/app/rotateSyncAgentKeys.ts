@@ -276,7 +276,9 @@ async function rotateAgent(deps: SyncAgentDeps, queued: SyncAgentWorkItem, resol
     return retryOrDeadLetter(deps, item, asRotationError(e, agent));
   }
 
-  // 4. Store at once.
+  // 4. Store at once. `rotatedAt` is the time the regeneration answered: the agent may have been alive until
+  // then, and the handoff check counts it back only when alive after this time.
+  tags[ROTATED_AT_TAG] = deps.clock.now().toISOString();
   try {
     await deps.secrets.setSecret(item.vaultUrl, item.secretName, key, {
       contentType: SYNC_AGENT_KEY_CONTENT_TYPE,

@@ -89,6 +89,7 @@ export class KeyVaultSecretStore implements SecretStore {
     try {
       const { properties } = await this.#client(vaultUrl).getSecret(name);
       return {
+        ...(properties.version === undefined ? {} : { version: properties.version }),
         ...(properties.updatedOn === undefined ? {} : { updatedOn: properties.updatedOn }),
         tags: { ...(properties.tags ?? {}) },
       };
@@ -96,6 +97,15 @@ export class KeyVaultSecretStore implements SecretStore {
       const err = withoutSdkText(e, 'getSecret', detailsOf(vaultUrl, name));
       if (err.details.statusCode === 404) return undefined;
       throw err;
+    }
+  }
+
+  /** Replaces one version's tags (updateSecretProperties: a PATCH of attributes and tags, never the value). */
+  async updateSecretTags(vaultUrl: string, name: string, version: string, tags: Record<string, string>): Promise<void> {
+    try {
+      await this.#client(vaultUrl).updateSecretProperties(name, version, { tags });
+    } catch (e) {
+      throw withoutSdkText(e, 'updateSecretProperties', detailsOf(vaultUrl, name));
     }
   }
 

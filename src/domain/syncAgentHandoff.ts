@@ -18,6 +18,13 @@
 
 /** Default time an agent's host has to submit a new key before the handoff is overdue. */
 export const DEFAULT_HANDOFF_WINDOW_MS = 30 * 60_000;
+/**
+ * How much later than the rotation the agent must have been alive to count as back. `rotatedAt` is this host's
+ * clock, `lastAliveTime` the service's: a last heartbeat just before the regeneration must not read as a pickup
+ * through a skew of a few seconds. An agent that is back keeps refreshing its last alive time, so the margin
+ * only delays "back online" by a heartbeat or two, well inside the overdue window.
+ */
+export const ALIVE_AFTER_ROTATION_MARGIN_MS = 2 * 60_000;
 
 /** Tag on the secret version: ISO time our rotation wrote it (set by the rotation, read by the handoff check). */
 export const ROTATED_AT_TAG = 'rotatedAt';
@@ -66,8 +73,8 @@ export function handoffState(input: {
   const { rotation, agent, now } = input;
   if (rotation === undefined) return { kind: 'notRotated' };
   const rotatedAt = rotation.rotatedAt;
-  // Alive strictly after the rotation: the old key was dead by then, so the agent used the new one.
-  if (agent.lastAliveTime !== undefined && agent.lastAliveTime.getTime() > rotatedAt.getTime()) {
+  // Alive after the rotation: the old key was dead by then, so the agent used the new one.
+  if (aliveSince(agent, rotatedAt) && agent.lastAliveTime !== undefined) {
     return { kind: 'backOnline', rotatedAt, backAt: agent.lastAliveTime };
   }
   const overdueAt = new Date(rotatedAt.getTime() + (input.windowMs ?? DEFAULT_HANDOFF_WINDOW_MS));
@@ -109,7 +116,7 @@ export function pickupBlocker(agent: SyncAgentLiveness, previous: StoredRotation
   if (agent.state.toLowerCase() !== 'online') {
     return `the agent is ${agent.state}${agent.lastAliveTime === undefined ? '' : ` (last alive ${agent.lastAliveTime.toISOString()})`}`;
   }
-  if (previous !== undefined && (agent.lastAliveTime === undefined || agent.lastAliveTime.getTime() <= previous.rotatedAt.getTime())) {
+  if (previous !== undefined && !aliveSince(agent, previous.rotatedAt)) {
     return (
       `the key stored at ${previous.rotatedAt.toISOString()} was not picked up yet (agent last alive ` +
       `${agent.lastAliveTime === undefined ? 'never' : agent.lastAliveTime.toISOString()})`
@@ -130,6 +137,11 @@ export function describeHandoff(state: HandoffState): string {
     case 'overdue':
       return `OVERDUE since ${state.overdueAt.toISOString()}${state.alarmRaisedAt === undefined ? '' : ' (alarm raised)'}`;
   }
+}
+
+/** Whether the agent was alive after `rotatedAt` (by more than {@link ALIVE_AFTER_ROTATION_MARGIN_MS}). */
+export function aliveSince(agent: SyncAgentLiveness, rotatedAt: Date): boolean {
+  return agent.lastAliveTime !== undefined && agent.lastAliveTime.getTime() > rotatedAt.getTime() + ALIVE_AFTER_ROTATION_MARGIN_MS;
 }
 
 function parseTime(v: string | undefined): Date | undefined {

@@ -90,7 +90,7 @@ describe('Function: checkSyncAgentHandoffs', () => {
     const { clock, syncAgents, secrets, rotate, check, notifier, logger } = setup({ handoffWindowMs: 30 * MINUTE });
     await rotate();
     syncAgents.setLiveness(AGENT_1, { state: 'Offline', lastAliveTime: clock.now() });
-    syncAgents.setLiveness(AGENT_2, { state: 'Online', lastAliveTime: new Date(clock.now().getTime() + MINUTE) });
+    syncAgents.setLiveness(AGENT_2, { state: 'Online', lastAliveTime: new Date(clock.now().getTime() + 5 * MINUTE) });
     // Act: ticks every 10 minutes for two hours
     const alarms: string[] = [];
     for (let i = 0; i < 12; i++) {

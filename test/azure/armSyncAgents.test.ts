@@ -18,7 +18,17 @@ function estateWithAgents() {
   const estate = testEstate();
   const rg = estate.subscriptions[0]!.resourceGroups[0]!;
   const servers = rg.servers.map((s) =>
-    s.name === 'sql-primary' ? { ...s, syncAgents: [{ name: 'agent-1' }, { name: 'agent-2' }, { name: 'agent-3' }] } : s,
+    s.name === 'sql-primary'
+      ? {
+          ...s,
+          syncAgents: [
+            { name: 'agent-1' },
+            { name: 'agent-2', pickupAfterSeconds: 120 },
+            { name: 'agent-3', state: 'NeverConnected' as const },
+            { name: 'agent-4', state: 'Offline' as const, lastAliveTime: '2026-01-02T03:04:05.000Z' },
+          ],
+        }
+      : s,
   );
   return {
     ...estate,
@@ -39,9 +49,11 @@ async function rejection(p: Promise<unknown>): Promise<RotationError> {
 describe('Class: ArmSyncAgents (against the emulator)', () => {
   let emulator: RunningEmulator;
   let agents: ArmSyncAgents;
+  /** The emulator's clock runs this far ahead of the real one (moved by tests instead of sleeping). */
+  let offsetMs = 0;
 
   beforeAll(async () => {
-    emulator = await startTestEmulator({ estate: estateWithAgents() });
+    emulator = await startTestEmulator({ estate: estateWithAgents(), clock: () => Date.now() + offsetMs });
     // SDK retries off: these tests are about what reaches the use case.
     agents = new ArmSyncAgents(new SqlClientFactory(new DefaultAzureCredential(), { retryOptions: { maxRetries: 0 } }));
   });
@@ -54,7 +66,7 @@ describe('Class: ArmSyncAgents (against the emulator)', () => {
     const ids = await agents.listSyncAgents(SERVER);
 
     expect(ids.map((id) => id.toLowerCase()).sort()).toEqual(
-      [agent('agent-1'), agent('agent-2'), agent('agent-3')].map((id) => id.toLowerCase()),
+      [agent('agent-1'), agent('agent-2'), agent('agent-3'), agent('agent-4')].map((id) => id.toLowerCase()),
     );
     expect(emulator.stats.count('arm.syncAgents.listByServer')).toBeGreaterThanOrEqual(2);
   });
@@ -84,6 +96,46 @@ describe('Class: ArmSyncAgents (against the emulator)', () => {
     expect(err.errorClass).toBe('retriable');
     expect(err.details).toMatchObject({ agent: agent('agent-2'), statusCode: 503, retryAfterMs: 7_000 });
     expect(err.cause).toBeUndefined();
+  });
+
+  it('reads the state and last alive time of an agent through a key regeneration and its pickup', async () => {
+    // Prepare: agent-2's host submits a new key 120 s after it is generated
+    const before = await agents.getSyncAgent(agent('agent-2'));
+    // Act: regenerate, then look 1 s and 121 s later (the emulator's clock moves, nothing sleeps)
+    await agents.generateKey(agent('agent-2'));
+    const rotatedAt = Date.now() + offsetMs;
+    offsetMs += 1_000;
+    const dropped = await agents.getSyncAgent(agent('agent-2'));
+    offsetMs += 120_000;
+    const back = await agents.getSyncAgent(agent('agent-2'));
+    // Assess
+    expect(before.state).toBe('Online');
+    expect(dropped.state).toBe('Offline');
+    expect(dropped.lastAliveTime!.getTime()).toBeLessThanOrEqual(rotatedAt);
+    expect(dropped.lastAliveTime!.getTime()).toBeGreaterThan(rotatedAt - 5_000);
+    expect(back.state).toBe('Online');
+    expect(back.lastAliveTime!.getTime()).toBeGreaterThan(rotatedAt);
+  });
+
+  it('reports an agent whose host never submits the new key as Offline, last alive at the rotation', async () => {
+    await agents.generateKey(agent('agent-1'));
+    offsetMs += 3_600_000;
+
+    const agent1 = await agents.getSyncAgent(agent('agent-1'));
+
+    expect(agent1.state).toBe('Offline');
+    expect(Date.now() + offsetMs - agent1.lastAliveTime!.getTime()).toBeGreaterThanOrEqual(3_600_000);
+  });
+
+  it('reports a never-connected agent without a last alive time, and an offline one with its own', async () => {
+    expect(await agents.getSyncAgent(agent('agent-3'))).toEqual({ state: 'NeverConnected' });
+    expect(await agents.getSyncAgent(agent('agent-4'))).toEqual({ state: 'Offline', lastAliveTime: new Date('2026-01-02T03:04:05.000Z') });
+  });
+
+  it('reports an unknown agent read as a terminal 404 naming the agent', async () => {
+    const err = await rejection(agents.getSyncAgent(agent('ghost')));
+
+    expect(err).toMatchObject({ errorClass: 'terminal', details: { agent: agent('ghost'), statusCode: 404 } });
   });
 
   it('reports a server whose agents cannot be listed, naming the server', async () => {

@@ -27,6 +27,8 @@ describe('Function: handoffState', () => {
     ['alive after the rotation, seen late', rotation, agent('Online', 45), 50, 'backOnline'],
     ['alive after the rotation, offline again since', rotation, agent('Offline', 4), 90, 'backOnline'],
     ['alive exactly at the rotation is not back', rotation, agent('Offline', 0), 10, 'awaitingPickup'],
+    ['alive within the clock-skew margin after the rotation is not back yet', rotation, agent('Online', 2), 10, 'awaitingPickup'],
+    ['alive just past the margin is back', rotation, agent('Online', 2.01), 10, 'backOnline'],
     ['window ends: overdue', rotation, agent('Offline', -10), 30, 'overdue'],
     ['long after: overdue', rotation, agent('Offline', -10), 600, 'overdue'],
     ['Online but last alive before the rotation (stale state): overdue after the window', rotation, agent('Online', -1), 31, 'overdue'],
@@ -94,6 +96,10 @@ describe('Function: pickupBlocker', () => {
       'the key stored at 2026-03-01T03:00:00.000Z was not picked up yet (agent last alive 2026-03-01T02:55:00.000Z)',
     );
     expect(pickupBlocker(agent('Online'), rotation)).toContain('agent last alive never');
+  });
+
+  it('blocks an agent last alive within the clock-skew margin of the previous rotation', () => {
+    expect(pickupBlocker(agent('Online', 1), rotation)).toContain('was not picked up yet');
   });
 
   it('lets through an agent alive since the previous rotation, or with no previous rotation', () => {

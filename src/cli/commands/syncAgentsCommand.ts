@@ -1,21 +1,27 @@
 /**
  * `sync-agents status` and `sync-agents rotate [--agent ID] [--force]`.
  *
- * status reads each agent's secret properties (never its value): when it was last written, its age, and the
- * rotation that wrote it. JSON: `{ "command": "sync-agents status", "generatedAt", "agents": AgentStatus[],
- * "problems": [{target, code, reason}], "summary": {agents, ok, missing, expired, error}, "exitCode" }`.
- * Exit 0 = every agent has a secret (not expired), 2 = an agent has none or an expired one, 1 = a read failed.
+ * status reads each agent's secret properties (never its value) and the agent resource: the secret version,
+ * when its key was rotated and the rotation that did it, the agent's state and last alive time, and the key
+ * handoff (awaiting pickup, back online at T, overdue; see src/domain/syncAgentHandoff.ts). JSON:
+ * `{ "command": "sync-agents status", "generatedAt", "agents": AgentStatus[], "problems": [{target, code, reason}],
+ * "summary": {agents, ok, missing, expired, error, awaitingPickup, backOnline, overdue}, "retirement"?, "exitCode" }`.
+ * Exit 0 = every agent has a secret (not expired) and no handoff is overdue; 2 = an agent has none, an expired
+ * one, or an overdue handoff; 1 = a read failed. From 31 March 2027 the output carries SQL Data Sync's
+ * retirement warning (`retirement`).
  *
  * rotate runs processSyncAgentItem per agent with the functions' retry rules (retries waited for in-process).
  * `--force` ignores the minimum interval (an agent rotated an hour ago is rotated again). JSON: `{ "command":
  * "sync-agents rotate", "runId", "outcomes": Outcome[], "summary" }`; exit 1 when an agent failed.
  */
+import { readSyncAgentHandoff } from '../../app/checkSyncAgentHandoffs.js';
 import { notifySafely, syncAgentNotification } from '../../app/notifier.js';
-import { planError, type PlanError } from '../../app/planRotation.js';
 import { processSyncAgentItem, resolveSyncAgents, type ResolvedSyncAgent } from '../../app/rotateSyncAgentKeys.js';
 import { syncAgentDeps } from '../../compositionRoot.js';
 import { sameArmId } from '../../domain/armId.js';
 import { summarize, type Outcome } from '../../domain/outcome.js';
+import type { HandoffKind, HandoffState } from '../../domain/syncAgentHandoff.js';
+import { syncRetirement } from '../../domain/syncAgentRetirement.js';
 import type { SyncAgentWorkItem } from '../../domain/workItem.js';
 import { CliUsageError, EXIT } from '../cliError.js';
 import type { CliContext } from '../cliContext.js';
@@ -26,18 +32,36 @@ import { outcomeRow } from './rotateCommand.js';
 
 export type AgentSecretStatus = 'ok' | 'missing' | 'expired' | 'error';
 
+/** The handoff of the latest rotation, times as ISO strings. */
+export interface AgentHandoffJson {
+  readonly state: HandoffKind;
+  /** awaitingPickup, overdue: when the handoff is (was) due. */
+  readonly overdueAt?: string;
+  /** backOnline: when the agent was alive after the rotation. */
+  readonly backAt?: string;
+  /** overdue: when the alarm was raised for this rotation. */
+  readonly alarmRaisedAt?: string;
+}
+
 export interface AgentStatus {
   readonly agent: string;
   readonly source: 'config' | 'discovery';
   readonly vaultUrl: string;
   readonly secretName: string;
-  /** ISO time the secret was last written. */
+  /** Id of the newest secret version (never its value). */
+  readonly secretVersion?: string;
+  /** ISO time the key in the newest version was regenerated (`rotatedAt` tag, else the version's update time). */
   readonly lastRotated?: string;
   readonly ageDays?: number;
   /** `rotationId` tag of the newest secret version. */
   readonly rotationId?: string;
+  /** The agent's state as ARM reports it: Online, Offline, NeverConnected. */
+  readonly agentState?: string;
+  /** ISO time the service last heard from the agent. */
+  readonly lastAliveTime?: string;
+  readonly handoff?: AgentHandoffJson;
   readonly status: AgentSecretStatus;
-  readonly error?: PlanError;
+  readonly error?: { readonly code: string; readonly reason: string };
 }
 
 const DAY_MS = 86_400_000;
@@ -50,28 +74,40 @@ export async function syncAgentsStatusCommand(ctx: CliContext): Promise<number> 
   const expiry = s.config.syncAgents.secretExpiryMs;
   const rows = await Promise.all(
     agents.map(async (a): Promise<AgentStatus> => {
+      const r = await readSyncAgentHandoff(deps, a, now);
       const base = { agent: a.id, source: a.source, vaultUrl: a.vaultUrl, secretName: a.secretName };
-      try {
-        const info = await s.secrets.getSecretInfo(a.vaultUrl, a.secretName);
-        if (!info) return { ...base, status: 'missing' };
-        const rotationId = info.tags['rotationId'];
-        if (!info.updatedOn) return { ...base, ...(rotationId ? { rotationId } : {}), status: 'ok' };
-        const ageMs = now.getTime() - info.updatedOn.getTime();
-        return {
-          ...base,
-          lastRotated: info.updatedOn.toISOString(),
-          ageDays: Math.round((ageMs / DAY_MS) * 10) / 10,
-          ...(rotationId ? { rotationId } : {}),
-          status: expiry !== undefined && ageMs >= expiry ? 'expired' : 'ok',
-        };
-      } catch (e) {
-        return { ...base, status: 'error', error: planError(e) };
-      }
+      if (r.error !== undefined) return { ...base, status: 'error', error: r.error };
+      const ageMs = r.rotatedAt === undefined ? undefined : now.getTime() - Date.parse(r.rotatedAt);
+      const expired = expiry !== undefined && r.updatedOn !== undefined && now.getTime() - Date.parse(r.updatedOn) >= expiry;
+      return {
+        ...base,
+        ...(r.secretVersion === undefined ? {} : { secretVersion: r.secretVersion }),
+        ...(r.rotatedAt === undefined ? {} : { lastRotated: r.rotatedAt }),
+        ...(ageMs === undefined ? {} : { ageDays: Math.round((Math.max(0, ageMs) / DAY_MS) * 10) / 10 }),
+        ...(r.rotationId === undefined ? {} : { rotationId: r.rotationId }),
+        ...(r.agentState === undefined ? {} : { agentState: r.agentState }),
+        ...(r.lastAliveTime === undefined ? {} : { lastAliveTime: r.lastAliveTime }),
+        ...(r.handoff === undefined ? {} : { handoff: handoffJson(r.handoff) }),
+        status: r.secretVersion === undefined && r.rotatedAt === undefined ? 'missing' : expired ? 'expired' : 'ok',
+      };
     }),
   );
   const count = (st: AgentSecretStatus): number => rows.filter((r) => r.status === st).length;
-  const summary = { agents: rows.length, ok: count('ok'), missing: count('missing'), expired: count('expired'), error: count('error') + problems.length };
-  const exitCode = summary.error > 0 ? EXIT.error : summary.missing + summary.expired > 0 ? EXIT.drift : EXIT.ok;
+  const handoffs = (k: HandoffKind): number => rows.filter((r) => r.handoff?.state === k).length;
+  const summary = {
+    agents: rows.length,
+    ok: count('ok'),
+    missing: count('missing'),
+    expired: count('expired'),
+    error: count('error') + problems.length,
+    awaitingPickup: handoffs('awaitingPickup'),
+    backOnline: handoffs('backOnline'),
+    overdue: handoffs('overdue'),
+  };
+  const exitCode =
+    summary.error > 0 ? EXIT.error : summary.missing + summary.expired + summary.overdue > 0 ? EXIT.drift : EXIT.ok;
+  const retirement = syncRetirement(now);
+  const warning = retirement.phase === 'active' ? undefined : retirement.message;
 
   if (ctx.flags.json) {
     ctx.json({
@@ -80,6 +116,7 @@ export async function syncAgentsStatusCommand(ctx: CliContext): Promise<number> 
       agents: rows,
       problems: problems.map((p) => ({ target: p.target, code: p.kind === 'failed' ? p.code : p.kind, reason: p.kind === 'rotated' ? p.detail : p.reason })),
       summary,
+      ...(retirement.phase === 'active' ? {} : { retirement: { phase: retirement.phase, message: retirement.message } }),
       exitCode,
     });
     return exitCode;
@@ -88,20 +125,58 @@ export async function syncAgentsStatusCommand(ctx: CliContext): Promise<number> 
     rows.length === 0
       ? 'No sync agent is configured or discovered.\n'
       : renderTable(
-          ['AGENT', 'SOURCE', 'VAULT', 'SECRET', 'LAST ROTATED', 'AGE (DAYS)', 'STATUS'],
+          ['AGENT', 'SOURCE', 'VAULT', 'SECRET', 'VERSION', 'ROTATED AT', 'AGE (DAYS)', 'AGENT STATE', 'LAST ALIVE', 'HANDOFF', 'STATUS'],
           rows.map((r) => [
             shortServerName(r.agent),
             r.source,
             r.vaultUrl,
             r.secretName,
+            r.secretVersion?.slice(0, 8) ?? '',
             r.lastRotated ?? '',
             r.ageDays === undefined ? '' : String(r.ageDays),
+            r.agentState ?? '',
+            r.lastAliveTime ?? (r.agentState === undefined ? '' : 'never'),
+            r.handoff === undefined ? '' : handoffCell(r.handoff),
             r.error ? `error: ${r.error.code}` : r.status,
           ]),
         );
   const issues = problems.map((p) => `problem: ${outcomeRow(p).slice(1).filter((c) => c !== '').join(': ')}\n`).join('');
-  ctx.out(`${table}${issues}\n${summary.agents} agent(s): ${summary.ok} ok, ${summary.missing} missing, ${summary.expired} expired, ${summary.error} error(s)\n`);
+  ctx.out(
+    `${table}${issues}\n${summary.agents} agent(s): ${summary.ok} ok, ${summary.missing} missing, ${summary.expired} expired, ` +
+      `${summary.error} error(s); handoffs: ${summary.backOnline} back online, ${summary.awaitingPickup} awaiting pickup, ${summary.overdue} overdue\n` +
+      (warning === undefined ? '' : `warning: ${warning}\n`),
+  );
   return exitCode;
+}
+
+function handoffJson(h: HandoffState): AgentHandoffJson {
+  switch (h.kind) {
+    case 'notRotated':
+      return { state: h.kind };
+    case 'awaitingPickup':
+      return { state: h.kind, overdueAt: h.overdueAt.toISOString() };
+    case 'backOnline':
+      return { state: h.kind, backAt: h.backAt.toISOString() };
+    case 'overdue':
+      return {
+        state: h.kind,
+        overdueAt: h.overdueAt.toISOString(),
+        ...(h.alarmRaisedAt === undefined ? {} : { alarmRaisedAt: h.alarmRaisedAt.toISOString() }),
+      };
+  }
+}
+
+function handoffCell(h: AgentHandoffJson): string {
+  switch (h.state) {
+    case 'notRotated':
+      return '';
+    case 'awaitingPickup':
+      return 'awaiting pickup';
+    case 'backOnline':
+      return `back online at ${h.backAt ?? '?'}`;
+    case 'overdue':
+      return `OVERDUE since ${h.overdueAt ?? '?'}`;
+  }
 }
 
 export async function syncAgentsRotateCommand(ctx: CliContext, opts: { agent?: string; force?: boolean }): Promise<number> {
