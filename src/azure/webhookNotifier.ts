@@ -11,14 +11,21 @@
  * Sent through @azure/core-rest-pipeline so HTTPS_PROXY / NO_PROXY and NODE_EXTRA_CA_CERTS behave as for the
  * Azure clients, with two short retries. A failed delivery is logged (host name and status, never the URL:
  * webhook URLs embed their credential) and swallowed.
+ *
+ * The URL never reaches the SDK's own log either: the pipeline's log policy (which, with AZURE_LOG_LEVEL=info,
+ * writes every request URL, path included; its sanitizer masks query values only, and Slack keeps its token in
+ * the path) is removed, and the per-attempt timeout is an abort signal of ours rather than the request
+ * `timeout`, whose expiry the HTTP client logs with the URL path.
  */
 import {
   createDefaultHttpClient,
   createHttpHeaders,
   createPipelineFromOptions,
   createPipelineRequest,
+  logPolicyName,
   type HttpClient,
   type Pipeline,
+  type PipelinePolicy,
 } from '@azure/core-rest-pipeline';
 import type { NotificationConfig } from '../config/appConfig.js';
 import type { Logger } from '../app/ports.js';
@@ -54,6 +61,8 @@ export class WebhookNotifier implements Notifier {
       retryOptions: { maxRetries: options.maxRetries ?? 2, retryDelayInMs: 500, maxRetryDelayInMs: 2_000 },
       userAgentOptions: { userAgentPrefix: NOTIFICATION_SOURCE },
     });
+    this.#pipeline.removePolicy({ name: logPolicyName });
+    this.#pipeline.addPolicy(attemptTimeoutPolicy(this.#timeoutMs), { phase: 'Retry' });
   }
 
   async notify(notification: RotationNotification): Promise<void> {
@@ -64,7 +73,6 @@ export class WebhookNotifier implements Notifier {
         method: 'POST',
         headers: createHttpHeaders({ 'content-type': 'application/json' }),
         body: JSON.stringify(formatNotification(notification, this.#config.format)),
-        timeout: this.#timeoutMs,
         // loadConfig admits http only for localhost (a local receiver); everything else is https.
         allowInsecureConnection: this.#config.webhookUrl.startsWith('http:'),
       });
@@ -84,6 +92,28 @@ export class WebhookNotifier implements Notifier {
       });
     }
   }
+}
+
+/**
+ * Aborts one attempt after `ms` (placed after the retry policy, so each retry gets its own deadline). Replaces
+ * the request `timeout`, whose expiry the HTTP client logs with the URL path.
+ */
+function attemptTimeoutPolicy(ms: number): PipelinePolicy {
+  return {
+    name: 'webhookAttemptTimeout',
+    async sendRequest(request, next) {
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), ms);
+      const outer = request.abortSignal;
+      request.abortSignal = controller.signal;
+      try {
+        return await next(request);
+      } finally {
+        clearTimeout(timer);
+        request.abortSignal = outer;
+      }
+    },
+  };
 }
 
 /** The request body for a notification in the given format. Pure. */
