@@ -41,6 +41,8 @@ export async function retryOrDeadLetter(deps: RetryDeps, item: WorkItem, error: 
       policy: deps.policy,
       random: deps.random,
       kind: error.errorClass,
+      // Some codes have an attempt limit of their own (CODE_MAX_ATTEMPTS: OperationFailed gets 3).
+      code: error.code,
       ...(error.details.retryAfterMs === undefined ? {} : { retryAfterMs: error.details.retryAfterMs }),
     });
     if (delay !== undefined) {
