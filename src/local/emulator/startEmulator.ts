@@ -16,6 +16,7 @@ import { KeyEventPublisher, type EventWebhook } from './keyEventPublisher.js';
 import { ensureLocalCa } from './localCertificateAuthority.js';
 import { AZURE_READ_BUCKET, AZURE_WRITE_BUCKET, type WriteBucketOptions } from './writeBucket.js';
 import type { ArmSqlOptions } from './armSqlRoutes.js';
+import { bindLoopback } from './bindLoopback.js';
 
 /** How to start the emulator. */
 export interface EmulatorOptions {
@@ -115,6 +116,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
 
   const server: Mockttp = getLocal({ https: { cert: ca.cert, key: ca.key }, recordTraffic: false, suggestChanges: false, http2: false });
   await server.start(opts.port ?? 0);
+  await bindLoopback(server, opts.port ?? 0);
   await server.forAnyRequest().thenCallback(async (r) => toMockttp(await router.handle(await toEmulatorRequest(r))));
   const proxyUrl = `http://127.0.0.1:${server.port}`;
   const identityEndpoint = `${proxyUrl}${IDENTITY_PATH}`;

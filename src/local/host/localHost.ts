@@ -8,7 +8,9 @@
  * - timers on their NCRONTAB schedules, with runOnStartup;
  * - the Service Bus queue trigger, fed by the embedded durable queue (src/local/queue) when no namespace is
  *   configured, or by the real queue when `ServiceBusConnection__fullyQualifiedNamespace` is set.
- * Listens on 127.0.0.1:7071 unless told otherwise (`PORT`).
+ * Listens on 127.0.0.1:7071 unless told otherwise (`PORT`). Every admin and Event Grid request needs the random key of
+ * this run (printed once at start, `host.key`; `x-functions-key` header or `?code=`); cross-origin requests, a
+ * Host header that is not loopback, non-JSON admin requests and bodies over 1 MB are refused (requestGuard.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +25,14 @@ import { consoleLogSink, type HostLogSink } from './hostLog.js';
 import { invokeFunction } from './invokeFunction.js';
 import { LocalQueuePump } from './localQueuePump.js';
 import { findProjectRoot } from './projectRoot.js';
+import {
+  checkRequest,
+  FUNCTIONS_KEY_QUERY,
+  newHostKey,
+  readLimitedBody,
+  RequestBodyTooLargeError,
+  type Refusal,
+} from './requestGuard.js';
 import type { ServiceBusPump } from './serviceBusPump.js';
 import { scheduleTimer, timerInput, type ScheduledTimer } from './timerScheduler.js';
 
@@ -66,10 +76,15 @@ export interface LocalHost {
   /** `http://127.0.0.1:{port}` */
   readonly url: string;
   readonly port: number;
+  /** The key of this run, required on admin and Event Grid requests (`x-functions-key` header or `?code=`). */
+  readonly key: string;
   readonly state: HostState;
   /** The embedded queue, when no Service Bus namespace is configured. */
   readonly queue: LocalDurableQueue | undefined;
-  /** Where the Event Grid subscription of a function points: `{url}/runtime/webhooks/eventgrid?functionName=...`. */
+  /**
+   * Where the Event Grid subscription of a function points: `{url}/runtime/webhooks/eventgrid?functionName=...&code=`
+   * (with the key, as an Azure Event Grid subscription to a function carries its system key).
+   */
   eventGridWebhookUrl(functionName: string): string;
   /** Runs a function now and waits for it (what `POST /admin/functions/<name>` starts in the background). */
   invoke(functionName: string, input?: unknown): Promise<void>;
@@ -98,6 +113,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const running = new Set<Promise<void>>();
   let state: HostState = 'Initialized';
   const startedAt = Date.now();
+  const key = newHostKey();
   const hostLog = (level: 'information' | 'warning' | 'error' | 'debug', message: string): void =>
     log({ time: new Date(), level, category: 'Host', message });
 
@@ -128,7 +144,15 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname.replace(/\/+$/, '').toLowerCase();
-    const body = await readBody(req);
+    const refusal = checkRequest(req, url, { key, hostname });
+    if (refusal !== undefined) return refuse(req, res, refusal);
+    let body: string;
+    try {
+      body = await readLimitedBody(req);
+    } catch (error) {
+      if (error instanceof RequestBodyTooLargeError) return refuse(req, res, { status: 413, message: error.message });
+      throw error;
+    }
 
     if (path === '/admin/host/status' && req.method === 'GET') {
       send(res, 200, { state, version: '4.x-local', processUptime: Date.now() - startedAt });
@@ -231,6 +255,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         (await LocalDurableQueue.open({
           dir: options.queueDir ?? join(findProjectRoot(), '.local-azure', 'queue'),
           ...(options.maxDeliveryCount === undefined ? {} : { maxDeliveryCount: options.maxDeliveryCount }),
+          onWarning: (message) => hostLog('warning', message),
         }));
       ownsQueue = options.queue === undefined;
       const worker = queueDefs[0];
@@ -253,6 +278,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         busPump = new ServiceBusPump({
           fullyQualifiedNamespace: namespace,
           queueName,
+          sessions: def.trigger.isSessionsEnabled,
           concurrency: options.concurrency ?? DEFAULT_QUEUE_CONCURRENCY,
           handle: (body, meta) => run(def, body, 'ServiceBus', meta),
           log,
@@ -277,6 +303,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     busPump?.start();
     state = 'Running';
     hostLog('information', `Host running on ${baseUrl} with ${options.functions.map((f) => f.name).join(', ')}`);
+    // Printed once, as `func start` prints function keys: the only way to learn it besides `host.key`.
+    hostLog('information', `Host key (x-functions-key header or ?${FUNCTIONS_KEY_QUERY}= on admin and Event Grid requests): ${key}`);
     for (const def of startup) void run(def, timerInput(undefined, undefined), 'Timer (runOnStartup)').catch(() => undefined);
   } catch (error) {
     for (const t of timers) t.stop();
@@ -289,12 +317,13 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const host: LocalHost = {
     url: baseUrl,
     port: actualPort,
+    key,
     get state() {
       return state;
     },
     queue,
     eventGridWebhookUrl: (functionName) =>
-      `${baseUrl}/runtime/webhooks/eventgrid?functionName=${encodeURIComponent(functionName)}`,
+      `${baseUrl}/runtime/webhooks/eventgrid?functionName=${encodeURIComponent(functionName)}&${FUNCTIONS_KEY_QUERY}=${key}`,
     invoke: async (functionName, input) => {
       const def = find(functionName);
       await run(def, adminInput(def, input), 'Admin');
@@ -360,10 +389,11 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+/** Answers a refused request; what is left of its body is read and dropped, then the connection closes. */
+function refuse(req: IncomingMessage, res: ServerResponse, refusal: Refusal): void {
+  req.resume();
+  res.setHeader('connection', 'close');
+  send(res, refusal.status, { error: refusal.message });
 }
 
 function listen(server: Server, port: number, hostname: string): Promise<void> {

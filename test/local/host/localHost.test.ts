@@ -3,13 +3,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { InvocationContext, Timer } from '@azure/functions';
-import type { ServiceOverrides } from '../../../src/compositionRoot.js';
-import type { WorkItem } from '../../../src/domain/workItem.js';
 import type { FunctionDefinition } from '../../../src/host/functionDefinition.js';
 import { WORK_QUEUE_TRIGGER } from '../../../src/host/functionDefinition.js';
 import type { HostLogRecord } from '../../../src/local/host/hostLog.js';
 import { startLocalHost, type LocalHost, type LocalHostOptions } from '../../../src/local/host/localHost.js';
 import { LocalDurableQueue, MAX_DELIVERY_COUNT_EXCEEDED } from '../../../src/local/queue/localDurableQueue.js';
+import { reconcileItem } from '../queue/queueFixtures.js';
 
 interface Call {
   readonly input: unknown;
@@ -50,16 +49,7 @@ function recordingFunctions(options: { failQueue?: (input: unknown, deliveryCoun
   return { calls, defs };
 }
 
-const item: WorkItem = {
-  kind: 'serverKey',
-  target: '/subscriptions/6a1d2c0e-3b4f-4e5a-9c7d-8e9f0a1b2c3d/resourceGroups/rg/providers/Microsoft.Sql/servers/sql-a',
-  keyId: 'https://contoso-tde.vault.azure.net/keys/tde-key/5b8e2c7a41d94f0e9a3c6d1b2e7f8a90',
-  version: '5b8e2c7a41d94f0e9a3c6d1b2e7f8a90',
-  switchProtector: true,
-  attempt: 1,
-  firstSeen: '2025-08-01T10:00:00.000Z',
-  correlationId: 'event-1',
-};
+const item = reconcileItem();
 
 const eventGridEvent = (id: string) => ({
   id,
@@ -87,7 +77,6 @@ describe('Function: startLocalHost', () => {
   const hosts: LocalHost[] = [];
   const queues: LocalDurableQueue[] = [];
   let logs: HostLogRecord[];
-  let overrides: ServiceOverrides[];
 
   async function start(defs: FunctionDefinition[], extra: Partial<LocalHostOptions> = {}): Promise<LocalHost> {
     const host = await startLocalHost({
@@ -96,7 +85,6 @@ describe('Function: startLocalHost', () => {
       env: {},
       queueDir: join(dir, 'queue'),
       log: (r) => logs.push(r),
-      configureServices: (o) => overrides.push(o),
       pollIntervalMs: 10,
       ...extra,
     });
@@ -108,10 +96,18 @@ describe('Function: startLocalHost', () => {
     return host.eventGridWebhookUrl(name);
   }
 
+  /** An admin request as an operator's tool sends it: the run's key, a JSON body. */
+  function admin(host: LocalHost, path: string, body?: unknown): Promise<Response> {
+    return fetch(`${host.url}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { 'x-functions-key': host.key, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  }
+
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'local-host-'));
     logs = [];
-    overrides = [];
   });
 
   afterEach(async () => {
@@ -123,18 +119,10 @@ describe('Function: startLocalHost', () => {
   it('reports Running on the status endpoint once started', async () => {
     const host = await start(recordingFunctions().defs);
 
-    const res = await fetch(`${host.url}/admin/host/status`);
+    const res = await admin(host, '/admin/host/status');
 
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ state: 'Running' });
-  });
-
-  it('installs the embedded queue as work queue and failure sink when no namespace is configured', async () => {
-    const host = await start(recordingFunctions().defs);
-
-    expect(overrides).toHaveLength(1);
-    expect(overrides[0]!.queue).toBe(host.queue);
-    expect(overrides[0]!.failures).toBe(host.queue);
   });
 
   it('invokes the function once per event of an Event Grid delivery', async () => {
@@ -227,7 +215,7 @@ describe('Function: startLocalHost', () => {
       body: '[]',
     });
     const bad = await fetch(webhook(host), { method: 'POST', headers: { 'aeg-event-type': 'Notification' }, body: '[{' });
-    const unknownAdmin = await fetch(`${host.url}/admin/functions/nope`, { method: 'POST', body: '{}' });
+    const unknownAdmin = await admin(host, '/admin/functions/nope', {});
 
     expect(unknown.status).toBe(404);
     expect(bad.status).toBe(400);
@@ -254,11 +242,7 @@ describe('Function: startLocalHost', () => {
     const { calls, defs } = recordingFunctions();
     const host = await start(defs, { timers: false });
 
-    const res = await fetch(`${host.url}/admin/functions/syncAgentKeyRotation`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ input: '' }),
-    });
+    const res = await admin(host, '/admin/functions/syncAgentKeyRotation', { input: '' });
     await host.whenIdle();
 
     expect(res.status).toBe(202);
@@ -270,10 +254,7 @@ describe('Function: startLocalHost', () => {
     const { calls, defs } = recordingFunctions();
     const host = await start(defs);
 
-    const res = await fetch(`${host.url}/admin/functions/rotationWorker`, {
-      method: 'POST',
-      body: JSON.stringify({ input: JSON.stringify(item) }),
-    });
+    const res = await admin(host, '/admin/functions/rotationWorker', { input: JSON.stringify(item) });
     await host.whenIdle();
 
     expect(res.status).toBe(202);
@@ -308,7 +289,8 @@ describe('Function: startLocalHost', () => {
     expect(calls.queue[0]!.context.triggerMetadata).toMatchObject({
       deliveryCount: 1,
       correlationId: 'event-1',
-      applicationProperties: { kind: 'serverKey', attempt: 1 },
+      sessionId: item.target.toLowerCase(),
+      applicationProperties: { kind: 'reconcile', attempt: 1 },
     });
     expect(typeof calls.queue[0]!.context.triggerMetadata!['messageId']).toBe('string');
   });
@@ -378,7 +360,7 @@ describe('Function: startLocalHost', () => {
       },
     ];
     const host = await start(defs);
-    await fetch(`${host.url}/admin/functions/slow`, { method: 'POST', body: '{}' });
+    await admin(host, '/admin/functions/slow', {});
 
     const stopped = host.stop();
     setTimeout(release, 20);

@@ -32,7 +32,7 @@ describe('Class: DirectoryLock', () => {
   it('records PID, process start time and boot id', async () => {
     const lock = await acquire();
 
-    expect(await lockContent()).toMatchObject({ pid: process.pid, token: lock.record.token, ...self });
+    expect(await lockContent()).toMatchObject({ ...self, pid: process.pid, token: lock.record.token });
   });
 
   it('refuses a directory a live process owns, this one included', async () => {
