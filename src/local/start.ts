@@ -210,7 +210,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       `Step 1: ARM will answer the next key upsert on ${DEMO_THROTTLED_SERVER} with 429 Retry-After: ${DEMO_RETRY_AFTER_SECONDS}` +
         ' (the retry must go through the backoff queue).',
     );
-    out(`Step 2: Key Vault rotates ${DEMO_VAULT}/${DEMO_KEY}; Event Grid delivers KeyNewVersionCreated to ${webhook}`);
+    out(`Step 2: Key Vault rotates ${DEMO_VAULT}/${DEMO_KEY}; Event Grid delivers KeyNewVersionCreated to ${webhook.replace(host.key, '<host key>')}`);
     options.signal?.throwIfAborted();
     const keyId = await emulator.rotateKey(DEMO_VAULT, DEMO_KEY);
     const version = keyId.slice(keyId.lastIndexOf('/') + 1);
@@ -219,7 +219,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     out(`Step 3: POST ${host.url}/admin/functions/${SYNC_AGENT_FUNCTION} (run the weekly sync-agent timer now)`);
     const res = await fetch(`${host.url}/admin/functions/${SYNC_AGENT_FUNCTION}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', 'x-functions-key': host.key },
       body: JSON.stringify({ input: '' }),
     });
     await res.arrayBuffer();
@@ -442,7 +442,7 @@ export async function main(): Promise<void> {
     stopping = false;
     onSignal();
   } else {
-    process.stdout.write(`Serving on ${url} (status: ${url}/admin/host/status). Press Ctrl-C to stop.\n`);
+    process.stdout.write(`Serving on ${url} (status: ${url}/admin/host/status with the host key printed above). Press Ctrl-C to stop.\n`);
   }
   await finished;
   process.stdout.write('Stopped.\n');

@@ -224,7 +224,7 @@ describe('Local host against the emulator', () => {
   it('answers the SubscriptionValidation handshake and reports Running', async () => {
     const host = await startHost();
 
-    const status = await (await fetch(`${host.url}/admin/host/status`)).json();
+    const status = await (await fetch(`${host.url}/admin/host/status`, { headers: { 'x-functions-key': host.key } })).json();
     const res = await fetch(host.eventGridWebhookUrl('keyNewVersionCreated'), {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'aeg-event-type': 'SubscriptionValidation' },
@@ -252,7 +252,7 @@ describe('Local host against the emulator', () => {
 
     const res = await fetch(`${host.url}/admin/functions/syncAgentKeyRotation`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', 'x-functions-key': host.key },
       body: JSON.stringify({ input: '' }),
     });
     await host.whenIdle();

@@ -63,7 +63,7 @@ describe('Function: startDemo', () => {
   it('prints a readable summary and keeps the host running', async () => {
     expect(out.join('\n')).toMatch(/server keys for the new version: 5 of 5 servers/);
     expect(out.join('\n')).not.toMatch(/"kind":/);
-    const status = await (await fetch(`${demo.host.url}/admin/host/status`)).json();
+    const status = await (await fetch(`${demo.host.url}/admin/host/status`, { headers: { 'x-functions-key': demo.host.key } })).json();
     expect(status).toMatchObject({ state: 'Running' });
   });
 
