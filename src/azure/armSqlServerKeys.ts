@@ -1,39 +1,64 @@
 /**
  * Azure SQL logical server keys, TDE protectors and server discovery through @azure/arm-sql (ARM).
- * Long-running PUTs are awaited with the SDK's poller (202 + Azure-AsyncOperation, honouring Retry-After);
- * every failure leaves as a RotationError naming the server.
+ * Long-running PUTs (202 + Azure-AsyncOperation) go through the SDK client's pipeline and are polled on a
+ * {@link PollSchedule} (see armLongRunningPut): when operations of the same kind are expected to be done, not
+ * every 2 s, with no poll straight after the PUT and no final GET of the resource, so an operation costs one or
+ * two ARM reads. Every failure leaves as a RotationError naming the server.
  */
 import type { EncryptionProtector, ServerDirectory, SqlServerKeys } from '../app/ports.js';
 import { parseScope, parseServerId } from '../domain/armId.js';
+import { PollSchedule } from '../domain/pollSchedule.js';
+import { longRunningPut } from './armLongRunningPut.js';
 import { toRotationError, isAlreadyThere } from './azureErrors.js';
 import type { SqlClientFactory } from './sqlClientFactory.js';
 
+/** The api-version @azure/arm-sql 10 sends for server keys and encryption protectors. */
+const SQL_KEYS_API_VERSION = '2020-11-01-preview';
+
 export interface ArmSqlServerKeysOptions {
-  /** Poll interval of long-running operations when ARM sends no Retry-After (SDK default 2 s). */
+  /** Fixed poll interval instead of the learned schedule (tests: a few milliseconds). */
   readonly pollIntervalMs?: number;
+  /** Learned poll times, one per process (default: a new one expecting the recorded 10 s). */
+  readonly pollSchedule?: PollSchedule;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
 }
+
+/** Kinds of operation whose durations are learned apart. */
+export type SqlOperationKind = 'serverKey' | 'encryptionProtector';
 
 export class ArmSqlServerKeys implements SqlServerKeys, ServerDirectory {
   readonly #clients: SqlClientFactory;
-  readonly #pollOptions: { updateIntervalInMs?: number };
+  readonly #pollIntervalMs: number | undefined;
+  readonly #schedule: PollSchedule;
+  readonly #now: () => number;
+  readonly #sleep: (ms: number) => Promise<void>;
 
   constructor(clients: SqlClientFactory, options: ArmSqlServerKeysOptions = {}) {
     this.#clients = clients;
-    this.#pollOptions = options.pollIntervalMs === undefined ? {} : { updateIntervalInMs: options.pollIntervalMs };
+    this.#pollIntervalMs = options.pollIntervalMs;
+    this.#schedule = options.pollSchedule ?? new PollSchedule();
+    this.#now = options.now ?? Date.now;
+    this.#sleep = options.sleep ?? ((ms) => new Promise<void>((r) => setTimeout(r, ms)));
+  }
+
+  /** PUTs `{server}/{child}` and waits for the operation to end. */
+  async #put(serverId: string, child: string, kind: SqlOperationKind, body: unknown): Promise<void> {
+    const s = parseServerId(serverId);
+    const client = this.#clients.forSubscription(s.subscriptionId);
+    const path = `/subscriptions/${encodeURIComponent(s.subscriptionId)}/resourceGroups/${encodeURIComponent(s.resourceGroup)}/providers/Microsoft.Sql/servers/${encodeURIComponent(s.serverName)}/${child}`;
+    await longRunningPut(client, `${client.$host.replace(/\/+$/, '')}${path}?api-version=${SQL_KEYS_API_VERSION}`, body, {
+      kind,
+      schedule: this.#schedule,
+      ...(this.#pollIntervalMs === undefined ? {} : { fixedIntervalMs: this.#pollIntervalMs }),
+      now: this.#now,
+      sleep: this.#sleep,
+    });
   }
 
   async upsertServerKey(serverId: string, serverKeyName: string, keyUri: string): Promise<void> {
-    const s = parseServerId(serverId);
     try {
-      await this.#clients
-        .forSubscription(s.subscriptionId)
-        .serverKeys.beginCreateOrUpdateAndWait(
-          s.resourceGroup,
-          s.serverName,
-          serverKeyName,
-          { serverKeyType: 'AzureKeyVault', uri: keyUri },
-          this.#pollOptions,
-        );
+      await this.#put(serverId, `keys/${encodeURIComponent(serverKeyName)}`, 'serverKey', { properties: { serverKeyType: 'AzureKeyVault', uri: keyUri } });
     } catch (e) {
       const err = toRotationError(e, { server: serverId });
       if (isAlreadyThere(err)) return;
@@ -71,17 +96,10 @@ export class ArmSqlServerKeys implements SqlServerKeys, ServerDirectory {
   }
 
   async setEncryptionProtector(serverId: string, serverKeyName: string, autoRotationEnabled: boolean): Promise<void> {
-    const s = parseServerId(serverId);
     try {
-      await this.#clients
-        .forSubscription(s.subscriptionId)
-        .encryptionProtectors.beginCreateOrUpdateAndWait(
-          s.resourceGroup,
-          s.serverName,
-          'current',
-          { serverKeyName, serverKeyType: 'AzureKeyVault', autoRotationEnabled },
-          this.#pollOptions,
-        );
+      await this.#put(serverId, 'encryptionProtector/current', 'encryptionProtector', {
+        properties: { serverKeyName, serverKeyType: 'AzureKeyVault', autoRotationEnabled },
+      });
     } catch (e) {
       throw toRotationError(e, { server: serverId });
     }
@@ -103,3 +121,4 @@ export class ArmSqlServerKeys implements SqlServerKeys, ServerDirectory {
     return ids;
   }
 }
+

@@ -144,7 +144,8 @@ export class ArmBudget {
     b.firstObservedAt ??= nowMs;
     b.lastObservedAt = nowMs;
     this.#estimateOthers(b, nowMs);
-    if (b.level < low || b.level >= high) b.level = low + 0.5;
+    // ARM's floor, not the middle of the interval: half a token of optimism is a 429 when the bucket is empty.
+    b.level = low;
   }
 
   /** The request that held `ticket` got no answer (transport error): ARM may or may not have counted it. */

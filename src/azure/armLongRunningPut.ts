@@ -1,0 +1,89 @@
+/**
+ * One long-running ARM PUT, polled on a {@link PollSchedule} and nothing more: the PUT, then status polls when
+ * operations of the same kind are expected to be done. The SDK's `begin*` polls once right after the PUT (a read
+ * that can only say InProgress for a 10 s operation) and `*AndWait` GETs the resource once more at the end; with
+ * ARM's read bucket at 25 per second per subscription those two reads per operation are what limits a fan-out.
+ *
+ * Requests go through the SDK client's own pipeline (credential, retries, the ARM budget and long-wait policies).
+ * Failures are raised as the SDK raises them, so toRotationError classifies them the same way: a non-2xx answer
+ * as a RestError with ARM's error code, a Failed operation as core-lro's "The long-running operation has failed.
+ * {code}. {message}", a Canceled one as "Operation was canceled".
+ */
+import { createHttpHeaders, createPipelineRequest, RestError, type PipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
+import { parseRetryAfter } from '../domain/backoff.js';
+import type { PollSchedule } from '../domain/pollSchedule.js';
+
+/** What this needs of an SDK client (a core-client ServiceClient such as SqlManagementClient). */
+export interface ArmRequestSender {
+  sendRequest(request: PipelineRequest): Promise<PipelineResponse>;
+}
+
+export interface LongRunningPutOptions {
+  /** Kind of operation, for the durations the schedule learns (e.g. `serverKey`). */
+  readonly kind: string;
+  readonly schedule: PollSchedule;
+  /** Fixed poll interval instead of the schedule (tests). */
+  readonly fixedIntervalMs?: number;
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+type Status = 'running' | 'succeeded' | { failed: string };
+
+/** Sends the PUT and returns once ARM says the operation succeeded; throws as the SDK would otherwise. */
+export async function longRunningPut(client: ArmRequestSender, url: string, body: unknown, o: LongRunningPutOptions): Promise<void> {
+  const put = await send(client, createPipelineRequest({ url, method: 'PUT', body: JSON.stringify(body), headers: createHttpHeaders(JSON_HEADERS) }));
+  const acceptedAt = o.now();
+  if (put.status === 200 || put.status === 201 || put.status === 204) return;
+  const statusUrl = put.headers.get('azure-asyncoperation') ?? put.headers.get('operation-location');
+  const locationUrl = put.headers.get('location');
+  if (statusUrl === undefined && locationUrl === undefined) return;
+  let retryAfterMs = parseRetryAfter(put.headers, new Date(o.now()));
+  for (let polls = 0; ; polls++) {
+    await o.sleep(o.fixedIntervalMs ?? o.schedule.delayMs(o.kind, polls, retryAfterMs));
+    const sentAt = o.now();
+    const answer = await send(client, createPipelineRequest({ url: statusUrl ?? locationUrl ?? url, method: 'GET', headers: createHttpHeaders(ACCEPT_JSON) }));
+    const status = statusUrl !== undefined ? operationStatus(answer) : answer.status === 202 ? 'running' : 'succeeded';
+    if (polls === 0 && o.fixedIntervalMs === undefined) o.schedule.observeFirstPoll(o.kind, sentAt - acceptedAt, status !== 'running');
+    if (status === 'succeeded') return;
+    if (status !== 'running') throw new Error(status.failed);
+    retryAfterMs = parseRetryAfter(answer.headers, new Date(o.now()));
+  }
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', accept: 'application/json' };
+const ACCEPT_JSON = { accept: 'application/json' };
+
+/** Sends through the client's pipeline; a non-2xx answer becomes the RestError core-client would raise. */
+async function send(client: ArmRequestSender, request: PipelineRequest): Promise<PipelineResponse> {
+  const response = await client.sendRequest(request);
+  if (response.status >= 200 && response.status < 300) return response;
+  const error = parseBody(response)?.['error'] as { code?: unknown; message?: unknown } | undefined;
+  const code = typeof error?.code === 'string' ? error.code : undefined;
+  const message = typeof error?.message === 'string' ? error.message : `Unexpected status code: ${response.status}`;
+  throw new RestError(message, { ...(code === undefined ? {} : { code }), statusCode: response.status, request, response });
+}
+
+function operationStatus(response: PipelineResponse): Status {
+  const body = parseBody(response);
+  const status = typeof body?.['status'] === 'string' ? body['status'].toLowerCase() : '';
+  if (status === 'succeeded') return 'succeeded';
+  if (status === 'canceled' || status === 'cancelled') return { failed: 'Operation was canceled' };
+  if (status === 'failed') {
+    const err = body?.['error'] as { code?: unknown; message?: unknown } | undefined;
+    const postfix = err ? `. ${String(err.code)}. ${String(err.message)}` : '';
+    return { failed: `The long-running operation has failed${postfix}` };
+  }
+  return 'running';
+}
+
+function parseBody(response: PipelineResponse): Record<string, unknown> | undefined {
+  const text = response.bodyAsText;
+  if (text === undefined || text === null || text === '') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
