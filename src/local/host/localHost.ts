@@ -253,7 +253,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       queue =
         options.queue ??
         (await LocalDurableQueue.open({
-          dir: options.queueDir ?? join(findProjectRoot(), '.local-azure', 'queue'),
+          // LOCAL_QUEUE_DIR: one queue directory per host, so several local hosts can run side by side.
+          dir: options.queueDir ?? (env['LOCAL_QUEUE_DIR']?.trim() || join(findProjectRoot(), '.local-azure', 'queue')),
           ...(options.maxDeliveryCount === undefined ? {} : { maxDeliveryCount: options.maxDeliveryCount }),
           onWarning: (message) => hostLog('warning', message),
         }));
