@@ -110,7 +110,8 @@ function attemptTimeoutPolicy(ms: number): PipelinePolicy {
         return await next(request);
       } finally {
         clearTimeout(timer);
-        request.abortSignal = outer;
+        if (outer === undefined) delete request.abortSignal;
+        else request.abortSignal = outer;
       }
     },
   };
