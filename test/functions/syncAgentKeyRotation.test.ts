@@ -1,13 +1,16 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { InvocationContext, type Timer } from '@azure/functions';
-import { syncAgentKeyRotation, syncAgentKeyRotationHandler } from '../../functions/syncAgentKeyRotation.js';
-import { rotationWorkerHandler } from '../../functions/rotationWorker.js';
+import { makeSyncAgentKeyRotation, syncAgentKeyRotation } from '../../functions/syncAgentKeyRotation.js';
+import { makeRotationWorker } from '../../functions/rotationWorker.js';
 import { toQueueMessage } from '../../src/app/queueMessage.js';
 import { SYNC_AGENT_KEY_CONTENT_TYPE } from '../../src/app/rotateSyncAgentKeys.js';
-import { configureServices, resetServices } from '../../src/compositionRoot.js';
-import { ROTATION_CONFIG_SETTING } from '../../src/config/loadConfig.js';
+import { createServices, type Services } from '../../src/compositionRoot.js';
+import { loadConfig } from '../../src/config/loadConfig.js';
+import type { SyncAgentWorkItem } from '../../src/domain/workItem.js';
 import { SYNC_AGENT_TIMER_SCHEDULE } from '../../src/host/functionDefinition.js';
 import type { RunningEmulator, SyncAgentState } from '../../src/local/emulator/index.js';
+import { submitCurrentKey } from '../../src/local/emulator/index.js';
+import { startReceiver, type Receiver } from '../cli/receiver.js';
 import { FakeFailureSink } from '../support/fakes/fakeFailureSink.js';
 import { FakeWorkQueue } from '../support/fakes/fakeWorkQueue.js';
 import {
@@ -28,14 +31,15 @@ const SECRET_1 = 'agent-one-key';
 /** Derived names of the discovered agents. */
 const SECRET_2 = 'syncagent-sql-primary-agent-2';
 const SECRET_3 = 'syncagent-sql-plain-agent-3';
+const MINUTE = 60_000;
 
-/** The test estate with agent-1 and agent-2 on sql-primary and agent-3 on sql-plain. */
+/** The test estate with agent-1 and agent-2 on sql-primary and agent-3 on sql-plain; agent-1's host picks up in 5 min. */
 function estate() {
   const e = testEstate();
   const [rg, ...rest] = e.subscriptions[0]!.resourceGroups;
   const servers = rg!.servers.map((s) =>
     s.name === 'sql-primary'
-      ? { ...s, syncAgents: [{ name: 'agent-1' }, { name: 'agent-2' }] }
+      ? { ...s, syncAgents: [{ name: 'agent-1', pickupAfterSeconds: 300 }, { name: 'agent-2' }] }
       : s.name === 'sql-plain'
         ? { ...s, syncAgents: [{ name: 'agent-3' }] }
         : s,
@@ -73,33 +77,50 @@ function invocation(functionName: string, invocationId: string): Captured {
 
 describe('Function: syncAgentKeyRotation (against the emulator)', () => {
   let emulator: RunningEmulator;
+  let receiver: Receiver;
   let queue: FakeWorkQueue;
   let failures: FakeFailureSink;
-  const saved = process.env[ROTATION_CONFIG_SETTING];
+  /** The emulator and the app share a clock that runs this far ahead of the real one (tests move it; nothing sleeps). */
+  let offsetMs = 0;
+  const clock = { now: () => new Date(Date.now() + offsetMs) };
 
+  const services = (config: unknown = CONFIG, over: { clock?: { now(): Date } } = {}): Services =>
+    createServices(loadConfig({ ROTATION_CONFIG: JSON.stringify(config) }), { queue, failures, clock, ...over });
+  const runTimer = async (s: Services, invocationId: string): Promise<Captured> => {
+    const run = invocation('syncAgentKeyRotation', invocationId);
+    await (makeSyncAgentKeyRotation(() => s).handler)(timer, run.context);
+    return run;
+  };
+  const runWorker = async (s: Services, body: unknown): Promise<Captured> => {
+    const run = invocation('rotationWorker', 'worker-1');
+    await (makeRotationWorker(() => s).handler as (m: unknown, c: InvocationContext) => Promise<void>)(body, run.context);
+    return run;
+  };
   const agentState = (server: string, name: string): SyncAgentState =>
     emulator.state.server(TEST_SUBSCRIPTION_ID, TEST_RESOURCE_GROUP, server)!.syncAgents.get(name)!;
+  const allAgents = (): SyncAgentState[] => [agentState('sql-primary', 'agent-1'), agentState('sql-primary', 'agent-2'), agentState('sql-plain', 'agent-3')];
   const latestSecret = (name: string) => emulator.state.vault(TEST_SYNC_VAULT)?.secrets.get(name.toLowerCase())?.versions.at(-1);
+  const summaryOf = (run: Captured) => run.lines.filter((l) => l.text.startsWith('Sync agent key rotation done'));
 
   beforeAll(async () => {
-    emulator = await startTestEmulator({ estate: estate() });
+    emulator = await startTestEmulator({ estate: estate(), clock: () => Date.now() + offsetMs });
+    receiver = await startReceiver();
   });
   beforeEach(() => {
-    process.env[ROTATION_CONFIG_SETTING] = JSON.stringify(CONFIG);
     queue = new FakeWorkQueue();
     failures = new FakeFailureSink();
-    resetServices();
-    configureServices({ queue, failures });
+    // Every test starts with connected agents and an empty vault. (The offset stays far below the 24 h the
+    // emulator's tokens live: the SDK caches them by the real clock.)
+    offsetMs += 10 * MINUTE;
+    for (const a of allAgents()) submitCurrentKey(a, Date.now() + offsetMs);
+    emulator.state.vault(TEST_SYNC_VAULT)?.secrets.clear();
   });
   afterEach(() => {
     emulator.faults.clear();
-    emulator.state.vault(TEST_SYNC_VAULT)?.secrets.clear();
   });
   afterAll(async () => {
-    resetServices();
-    if (saved === undefined) delete process.env[ROTATION_CONFIG_SETTING];
-    else process.env[ROTATION_CONFIG_SETTING] = saved;
     await emulator.stop();
+    await receiver.close();
   });
 
   it('is a timer on the schedule app setting that does not run on startup', () => {
@@ -108,10 +129,8 @@ describe('Function: syncAgentKeyRotation (against the emulator)', () => {
   });
 
   it('stores every configured and discovered agent its current key, with tags and one summary line', async () => {
-    // Prepare
-    const { context, lines } = invocation('syncAgentKeyRotation', 'run-manual-1');
     // Act
-    await syncAgentKeyRotationHandler(timer, context);
+    const run = await runTimer(services(), 'run-manual-1');
     // Assess
     for (const [server, agent, id, secret] of [
       ['sql-primary', 'agent-1', AGENT_1, SECRET_1],
@@ -124,49 +143,45 @@ describe('Function: syncAgentKeyRotation (against the emulator)', () => {
       expect(stored?.contentType).toBe(SYNC_AGENT_KEY_CONTENT_TYPE);
       expect(stored?.tags).toMatchObject({ syncAgentId: id, server, syncAgent: agent, rotationId: 'run-manual-1' });
       expect(Date.parse(stored!.tags!['rotatedAt']!)).not.toBeNaN();
-      expect(stored?.exp).toBeGreaterThan(Date.now() / 1000 + 89 * 86_400);
+      expect(stored?.exp).toBeGreaterThan(clock.now().getTime() / 1000 + 89 * 86_400);
     }
-    const summary = lines.filter((l) => l.text.startsWith('Sync agent key rotation done'));
+    const summary = summaryOf(run);
     expect(summary).toHaveLength(1);
     expect(summary[0]?.text).toContain('"rotated":3');
-    expect(lines.filter((l) => l.level === 'error')).toEqual([]);
+    expect(summary[0]?.text).not.toContain('WARNING');
+    expect(run.lines.filter((l) => l.level === 'error')).toEqual([]);
   });
 
   it('skips every agent on a second run within the minimum interval', async () => {
-    await syncAgentKeyRotationHandler(timer, invocation('syncAgentKeyRotation', 'run-a').context);
-    const generations = [agentState('sql-primary', 'agent-1'), agentState('sql-primary', 'agent-2'), agentState('sql-plain', 'agent-3')].map(
-      (a) => a.keyGeneration,
-    );
-    const { context, lines } = invocation('syncAgentKeyRotation', 'run-b');
+    const s = services();
+    await runTimer(s, 'run-a');
+    const generations = allAgents().map((a) => a.keyGeneration);
 
-    await syncAgentKeyRotationHandler(timer, context);
+    const run = await runTimer(s, 'run-b');
 
-    expect([agentState('sql-primary', 'agent-1'), agentState('sql-primary', 'agent-2'), agentState('sql-plain', 'agent-3')].map((a) => a.keyGeneration)).toEqual(
-      generations,
-    );
-    expect(lines.find((l) => l.text.startsWith('Sync agent key rotation done'))?.text).toContain('"skipped":3');
-    expect(lines.some((l) => l.text.includes('younger than the minimum interval'))).toBe(true);
+    expect(allAgents().map((a) => a.keyGeneration)).toEqual(generations);
+    expect(summaryOf(run)[0]?.text).toContain('"skipped":3');
+    expect(run.lines.some((l) => l.text.includes('younger than the minimum interval'))).toBe(true);
     expect(latestSecret(SECRET_1)?.value).toBe(agentState('sql-primary', 'agent-1').currentKey);
   });
 
   it('ends with the agent current key stored after a Key Vault 503 on setSecret, through the queue retry', async () => {
     // Prepare: every in-process attempt at writing agent-2's secret answers 503 (1 try + 2 SDK retries)
     emulator.faults.inject({ kind: 'serviceUnavailable', route: 'kv.secrets.set', url: new RegExp(`/secrets/${SECRET_2}\\?`), times: 3, retryAfterSeconds: 0 });
-    const run = invocation('syncAgentKeyRotation', 'run-503');
+    const s = services();
 
     // Act: the timer run defers agent-2...
-    await syncAgentKeyRotationHandler(timer, run.context);
+    const run = await runTimer(s, 'run-503');
 
     // ...with a warning and a scheduled retry that holds no key
     expect(latestSecret(SECRET_2)).toBeUndefined();
-    expect(run.lines.find((l) => l.text.startsWith('Sync agent key rotation done'))?.text).toMatch(/"rotated":2,.*"deferred":1/);
+    expect(summaryOf(run)[0]?.text).toMatch(/"rotated":2,.*"deferred":1/);
     expect(queue.scheduled).toHaveLength(1);
     const keyAfterRun = agentState('sql-primary', 'agent-2').currentKey!;
     expect(JSON.stringify(queue.messages())).not.toContain(keyAfterRun);
 
     // Act: the queue delivers the retry to the worker
-    const worker = invocation('rotationWorker', 'worker-1');
-    await rotationWorkerHandler(toQueueMessage(queue.takeDue()[0]!).body, worker.context);
+    const worker = await runWorker(s, toQueueMessage(queue.takeDue()[0]!).body);
 
     // Assess: regenerated (the key from the failed run is gone) and stored
     const agent2 = agentState('sql-primary', 'agent-2');
@@ -181,19 +196,100 @@ describe('Function: syncAgentKeyRotation (against the emulator)', () => {
 
   it('names each failed agent and its code in an error line and does not throw', async () => {
     const ghost = `${serverId('sql-primary')}/syncAgents/ghost`;
-    process.env[ROTATION_CONFIG_SETTING] = JSON.stringify({
-      syncAgents: { vaultUrl: TEST_SYNC_VAULT_URL, agents: [{ id: ghost }, { id: AGENT_1, secretName: SECRET_1 }] },
-    });
-    resetServices();
-    configureServices({ queue, failures });
-    const { context, lines } = invocation('syncAgentKeyRotation', 'run-ghost');
+    const s = services({ syncAgents: { vaultUrl: TEST_SYNC_VAULT_URL, agents: [{ id: ghost }, { id: AGENT_1, secretName: SECRET_1 }] } });
 
-    await syncAgentKeyRotationHandler(timer, context);
+    const run = await runTimer(s, 'run-ghost');
 
-    const errors = lines.filter((l) => l.level === 'error').map((l) => l.text);
+    const errors = run.lines.filter((l) => l.level === 'error').map((l) => l.text);
     expect(errors.some((t) => t.includes(ghost) && t.includes('ResourceNotFound'))).toBe(true);
-    expect(lines.find((l) => l.text.startsWith('Sync agent key rotation done'))?.text).toMatch(/"rotated":1,.*"failed":1/);
+    expect(summaryOf(run)[0]?.text).toMatch(/"rotated":1,.*"failed":1/);
     expect(failures.deadLetters.map((d) => d.item.target)).toEqual([ghost]);
     expect(latestSecret(SECRET_1)?.value).toBe(agentState('sql-primary', 'agent-1').currentKey);
+  });
+
+  describe('a queued item is a request, not an authority', () => {
+    const crafted = (fields: Partial<SyncAgentWorkItem>): SyncAgentWorkItem => ({
+      kind: 'syncAgentKey',
+      target: AGENT_1,
+      vaultUrl: TEST_SYNC_VAULT_URL,
+      secretName: SECRET_1,
+      rotationId: 'crafted',
+      attempt: 1,
+      firstSeen: '2026-06-01T00:00:00.000Z',
+      correlationId: 'crafted',
+      ...fields,
+    });
+    const cases: [string, Partial<SyncAgentWorkItem>][] = [
+      ['a secret vault the config does not name', { vaultUrl: 'https://test-tde.vault.azure.net' }],
+      ['a secret name the config does not give the agent', { secretName: SECRET_2 }],
+      ['an agent that is not in the config', { target: `${serverId('sql-secondary')}/syncAgents/agent-9`, secretName: 'syncagent-sql-secondary-agent-9' }],
+    ];
+
+    it.each(cases)('dead-letters an item naming %s as NotInConfig, with zero Azure writes', async (_name, fields) => {
+      // Prepare
+      const s = services();
+      const generated = emulator.stats.count('arm.syncAgents.generateKey');
+      const written = emulator.stats.count('kv.secrets.set');
+      const item = crafted(fields);
+      // Act
+      const run = await runWorker(s, toQueueMessage(item).body);
+      // Assess
+      expect(emulator.stats.count('arm.syncAgents.generateKey')).toBe(generated);
+      expect(emulator.stats.count('kv.secrets.set')).toBe(written);
+      expect(failures.deadLetters.map((d) => d.reason)).toEqual(['NotInConfig']);
+      expect(queue.scheduled).toEqual([]);
+      const refusal = run.lines.find((l) => l.text.includes('refused (NotInConfig)'));
+      expect(refusal?.level).toBe('error');
+      expect(refusal?.text).toContain(item.target);
+      expect(refusal?.text).toContain(item.vaultUrl);
+      expect(refusal?.text).toContain(item.secretName);
+    });
+  });
+
+  describe('key handoff', () => {
+    it('alarms once for an agent whose host never picks the key up, and not for the one that comes back', async () => {
+      // Prepare: a webhook; the first run rotates all three (agent-1's host submits the key after 5 minutes)
+      const s = services({ ...CONFIG, notifications: { webhookUrl: receiver.url, format: 'teams' } });
+      await runTimer(s, 'run-1');
+      const sent = receiver.received.length;
+      // Act: the timer every 10 minutes for an hour (every agent is younger than the minimum interval: no rotation)
+      const ticks: Captured[] = [];
+      for (let i = 1; i <= 6; i++) {
+        offsetMs += 10 * MINUTE;
+        ticks.push(await runTimer(s, `tick-${i}`));
+      }
+      // Assess: agent-1 back online; agent-2 and agent-3 overdue, each alarmed once, at the first tick past 30 minutes
+      const handoffLines = ticks.map((t) => t.lines.filter((l) => l.text.startsWith('SYNC_AGENT_OUTCOME') && l.text.includes('"handoff":"overdue"')));
+      expect(handoffLines.map((l) => l.length)).toEqual([0, 0, 2, 0, 0, 0]);
+      expect(handoffLines[2]!.map((l) => l.text).join('\n')).toContain(AGENT_2);
+      expect(handoffLines[2]!.map((l) => l.text).join('\n')).toContain(AGENT_3);
+      expect(ticks[2]!.lines.filter((l) => l.level === 'error' && l.text.includes('key handoff OVERDUE'))).toHaveLength(2);
+      expect(summaryOf(ticks[5]!)[0]?.text).toContain('"handoffs":{"awaitingPickup":0,"backOnline":1,"overdue":2,"alarms":0}');
+      const alarms = receiver.received.slice(sent).filter((r) => r.body.includes('HandoffOverdue'));
+      expect(alarms).toHaveLength(2);
+      expect(latestSecret(SECRET_2)?.tags).toMatchObject({ handoffAlarmAt: expect.any(String) });
+      expect(latestSecret(SECRET_1)?.tags?.['handoffAlarmAt']).toBeUndefined();
+      // No key in any line or notification
+      const everything = [...ticks.flatMap((t) => t.lines.map((l) => l.text)), ...receiver.received.map((r) => r.body)].join('\n');
+      for (const a of allAgents()) expect(everything).not.toContain(a.currentKey!);
+    });
+  });
+
+  describe('retirement of SQL Data Sync (fake clock)', () => {
+    it('carries a warning with the date in the summary line from 31 March 2027', async () => {
+      const run = await runTimer(services(CONFIG, { clock: { now: () => new Date('2027-03-31T03:00:00Z') } }), 'run-2027');
+
+      expect(summaryOf(run)[0]?.text).toContain('"rotated":3');
+      expect(summaryOf(run)[0]?.text).toContain('WARNING: SQL Data Sync retires on 30 September 2027');
+    });
+
+    it('refuses to rotate after 30 September 2027, saying why', async () => {
+      const generated = emulator.stats.count('arm.syncAgents.generateKey');
+
+      const run = await runTimer(services(CONFIG, { clock: { now: () => new Date('2027-10-01T03:00:00Z') } }), 'run-late');
+
+      expect(emulator.stats.count('arm.syncAgents.generateKey')).toBe(generated);
+      expect(summaryOf(run)[0]?.text).toContain('Sync agent key rotation done: 0 agent(s). REFUSED: SQL Data Sync was retired on 30 September 2027');
+    });
   });
 });
