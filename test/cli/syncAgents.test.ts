@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../src/local/emulator/index.js';
+import { submitCurrentKey } from '../../src/local/emulator/index.js';
 import { startTestEmulator, TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID, TEST_SYNC_VAULT, TEST_SYNC_VAULT_URL } from '../support/emulator.js';
 import { AGENT_1, cli, testRotationConfig, type SyncRotateJson, type SyncStatusJson } from './cliHarness.js';
 import { startReceiver, type Receiver } from './receiver.js';
@@ -7,13 +8,17 @@ import { startReceiver, type Receiver } from './receiver.js';
 describe('CLI: sync-agents', () => {
   let emulator: RunningEmulator;
   let receiver: Receiver;
+  /** The emulator's clock (and the CLI's, where a test passes `at()`) runs this far ahead of the real one. */
+  let offsetMs = 0;
+  const at = () => ({ runtime: { clock: { now: () => new Date(Date.now() + offsetMs) } } });
+  const agent1 = () => emulator.state.server(TEST_SUBSCRIPTION_ID, TEST_RESOURCE_GROUP, 'sql-primary')!.syncAgents.get('agent-1')!;
   const agentKey = () =>
     emulator.state.server(TEST_SUBSCRIPTION_ID, TEST_RESOURCE_GROUP, 'sql-primary')?.syncAgents.get('agent-1')?.currentKey;
 
   // One emulator per file: the SDK's managed-identity client remembers the first identity endpoint it used.
   // Tests run in order and each says what state it starts from.
   beforeAll(async () => {
-    emulator = await startTestEmulator();
+    emulator = await startTestEmulator({ clock: () => Date.now() + offsetMs });
     receiver = await startReceiver();
   });
   afterEach(() => {
@@ -47,9 +52,58 @@ describe('CLI: sync-agents', () => {
     expect(key).toBeDefined();
     expect(emulator.state.vault(TEST_SYNC_VAULT)?.secrets.get('agent-1-key')?.versions.at(-1)?.value).toBe(key);
     expect(status.code).toBe(0);
-    expect(status.stdout).toMatch(/rg-test\/sql-primary\/agent-1\s+config\s+https:\/\/test-sync\.vault\.azure\.net\s+agent-1-key\s+\S+Z\s+0\s+ok/);
-    expect(json.json<SyncStatusJson>().agents[0]!).toMatchObject({ status: 'ok', ageDays: 0, rotationId: rotated.json<SyncRotateJson>().runId });
+    expect(status.stdout).toMatch(
+      /rg-test\/sql-primary\/agent-1\s+config\s+https:\/\/test-sync\.vault\.azure\.net\s+agent-1-key\s+[0-9a-f]{8}\s+\S+Z\s+0\s+Offline\s+\S+Z\s+awaiting pickup\s+ok/,
+    );
+    expect(status.stdout).toContain('handoffs: 0 back online, 1 awaiting pickup, 0 overdue');
+    const secretVersion = emulator.state.vault(TEST_SYNC_VAULT)?.secrets.get('agent-1-key')?.versions.at(-1)?.version;
+    expect(json.json<SyncStatusJson>().agents[0]!).toMatchObject({
+      status: 'ok',
+      ageDays: 0,
+      rotationId: rotated.json<SyncRotateJson>().runId,
+      secretVersion,
+      lastRotated: expect.stringMatching(/Z$/),
+      agentState: 'Offline',
+      lastAliveTime: expect.stringMatching(/Z$/),
+      handoff: { state: 'awaitingPickup', overdueAt: expect.stringMatching(/Z$/) },
+    });
     for (const out of [rotated.stdout, rotated.stderr, status.stdout, json.stdout]) expect(out).not.toContain(key);
+  });
+
+  it('status: an overdue handoff exits 2; once the agent is back it exits 0', async () => {
+    // Prepare: a fresh rotation nobody picks up, then 31 minutes pass
+    await cli(['sync-agents', 'rotate', '--force']);
+    offsetMs += 31 * 60_000;
+    // Act
+    const overdue = await cli(['sync-agents', 'status', '--json'], at());
+    const table = await cli(['sync-agents', 'status'], at());
+    submitCurrentKey(agent1(), Date.now() + offsetMs + 5 * 60_000);
+    offsetMs += 6 * 60_000;
+    const back = await cli(['sync-agents', 'status', '--json'], at());
+    // Assess
+    expect(overdue.code).toBe(2);
+    expect(overdue.json()).toMatchObject({
+      agents: [{ agentState: 'Offline', handoff: { state: 'overdue' }, status: 'ok' }],
+      summary: { overdue: 1, awaitingPickup: 0 },
+      exitCode: 2,
+    });
+    expect(table.code).toBe(2);
+    expect(table.stdout).toMatch(/Offline\s+\S+Z\s+OVERDUE since \S+Z\s+ok/);
+    expect(back.code).toBe(0);
+    expect(back.json()).toMatchObject({ agents: [{ agentState: 'Online', handoff: { state: 'backOnline' } }], summary: { backOnline: 1 } });
+    for (const out of [overdue.stdout, table.stdout, back.stdout]) expect(out).not.toContain(agentKey());
+  });
+
+  it('status carries the retirement warning of SQL Data Sync from 31 March 2027', async () => {
+    const on2027 = { runtime: { clock: { now: () => new Date('2027-04-01T00:00:00Z') } } };
+
+    const json = await cli(['sync-agents', 'status', '--json'], on2027);
+    const table = await cli(['sync-agents', 'status'], on2027);
+    const before = await cli(['sync-agents', 'status', '--json']);
+
+    expect(json.json()).toMatchObject({ retirement: { phase: 'warning', message: expect.stringContaining('30 September 2027') } });
+    expect(table.stdout).toMatch(/\nwarning: SQL Data Sync retires on 30 September 2027/);
+    expect(before.json()).not.toHaveProperty('retirement');
   });
 
   it('rotate skips an agent rotated within the minimum interval unless --force', async () => {
