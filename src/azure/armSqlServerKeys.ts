@@ -22,7 +22,16 @@ export interface ArmSqlServerKeysOptions {
   readonly pollSchedule?: PollSchedule;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * For this long after this process added a server key or switched a protector (ARM confirmed the operation),
+   * `hasServerKey` and `getEncryptionProtector` answer from that write instead of reading ARM again: the
+   * reconciler's look after its own switch then costs no ARM reads. Default 0 (always read).
+   */
+  readonly rememberWritesMs?: number;
 }
+
+/** Writes remembered at most (each server's entries are small; old ones go first). */
+const MAX_REMEMBERED = 20_000;
 
 /** Kinds of operation whose durations are learned apart. */
 export type SqlOperationKind = 'serverKey' | 'encryptionProtector';
@@ -33,8 +42,13 @@ export class ArmSqlServerKeys implements SqlServerKeys, ServerDirectory {
   readonly #schedule: PollSchedule;
   readonly #now: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
+  readonly #rememberMs: number;
+  /** Lower-cased `{server}/keys/{name}` -> key URI, and `{server}` -> protector, with the time they expire. */
+  readonly #keysWritten = new Map<string, { uri: string; until: number }>();
+  readonly #protectorsWritten = new Map<string, { protector: EncryptionProtector; until: number }>();
 
   constructor(clients: SqlClientFactory, options: ArmSqlServerKeysOptions = {}) {
+    this.#rememberMs = options.rememberWritesMs ?? 0;
     this.#clients = clients;
     this.#pollIntervalMs = options.pollIntervalMs;
     this.#schedule = options.pollSchedule ?? new PollSchedule();
@@ -64,9 +78,32 @@ export class ArmSqlServerKeys implements SqlServerKeys, ServerDirectory {
       if (isAlreadyThere(err)) return;
       throw err;
     }
+    this.#remember(this.#keysWritten, `${serverId}/keys/${serverKeyName}`, { uri: keyUri });
+  }
+
+  #remember<T>(map: Map<string, T & { until: number }>, key: string, value: T): void {
+    if (this.#rememberMs <= 0) return;
+    const k = key.toLowerCase();
+    map.delete(k);
+    map.set(k, { ...value, until: this.#now() + this.#rememberMs });
+    if (map.size > MAX_REMEMBERED) {
+      const oldest = map.keys().next().value;
+      if (oldest !== undefined) map.delete(oldest);
+    }
+  }
+
+  #recall<T>(map: Map<string, T & { until: number }>, key: string): T | undefined {
+    if (this.#rememberMs <= 0) return undefined;
+    const k = key.toLowerCase();
+    const hit = map.get(k);
+    if (hit === undefined) return undefined;
+    if (hit.until > this.#now()) return hit;
+    map.delete(k);
+    return undefined;
   }
 
   async hasServerKey(serverId: string, serverKeyName: string): Promise<boolean> {
+    if (this.#recall(this.#keysWritten, `${serverId}/keys/${serverKeyName}`) !== undefined) return true;
     const s = parseServerId(serverId);
     try {
       await this.#clients.forSubscription(s.subscriptionId).serverKeys.get(s.resourceGroup, s.serverName, serverKeyName);
@@ -79,6 +116,8 @@ export class ArmSqlServerKeys implements SqlServerKeys, ServerDirectory {
   }
 
   async getEncryptionProtector(serverId: string): Promise<EncryptionProtector> {
+    const written = this.#recall(this.#protectorsWritten, serverId);
+    if (written !== undefined) return written.protector;
     const s = parseServerId(serverId);
     try {
       const p = await this.#clients
@@ -101,7 +140,14 @@ export class ArmSqlServerKeys implements SqlServerKeys, ServerDirectory {
         properties: { serverKeyName, serverKeyType: 'AzureKeyVault', autoRotationEnabled },
       });
     } catch (e) {
+      this.#protectorsWritten.delete(serverId.toLowerCase());
       throw toRotationError(e, { server: serverId });
+    }
+    // Remembered only with the key's URI (known when this process added the key), as ARM would answer it.
+    const key = this.#recall(this.#keysWritten, `${serverId}/keys/${serverKeyName}`);
+    if (key !== undefined) {
+      const protector: EncryptionProtector = { serverKeyName, serverKeyType: 'AzureKeyVault', uri: key.uri, autoRotationEnabled };
+      this.#remember(this.#protectorsWritten, serverId, { protector });
     }
   }
 

@@ -79,4 +79,30 @@ describe('ArmSqlServerKeys polling (real @azure/arm-sql against an emulator with
     expect(emulator.stats.reads).toBeGreaterThanOrEqual(10);
     for (let i = 0; i < 10; i++) expect(emulator.state.server(TEST_SUBSCRIPTION_ID, TEST_RESOURCE_GROUP, `sql-extra-${i}`)?.keys.has(TDE_KEY_V2_NAME.toLowerCase())).toBe(true);
   });
+
+  it('answers the reads that follow its own writes from memory when asked to, as ARM would answer them', async () => {
+    emulator = await start();
+    const clock = { ms: Date.now() };
+    const adapter = new ArmSqlServerKeys(new SqlClientFactory(new DefaultAzureCredential(), { retryOptions: { maxRetries: 0 } }), {
+      pollIntervalMs: 10,
+      rememberWritesMs: 60_000,
+      now: () => clock.ms,
+    });
+    const plain = `${SERVERS}/sql-plain`;
+    await adapter.upsertServerKey(plain, TDE_KEY_V2_NAME, TDE_KEY_V2_URI);
+    await adapter.setEncryptionProtector(plain, TDE_KEY_V2_NAME, false);
+    const before = emulator.stats.log.length;
+
+    const remembered = { hasKey: await adapter.hasServerKey(plain, TDE_KEY_V2_NAME), protector: await adapter.getEncryptionProtector(plain) };
+    const readsWhileRemembered = reads(emulator, before).length;
+    clock.ms += 60_000;
+    const fromArm = { hasKey: await adapter.hasServerKey(plain, TDE_KEY_V2_NAME), protector: await adapter.getEncryptionProtector(plain) };
+
+    expect(readsWhileRemembered).toBe(0);
+    expect(reads(emulator, before)).toEqual(['arm.serverKeys.get', 'arm.encryptionProtectors.get']);
+    expect({ ...remembered, protector: { ...remembered.protector, uri: remembered.protector.uri?.toLowerCase() } }).toEqual({
+      ...fromArm,
+      protector: { ...fromArm.protector, uri: fromArm.protector.uri?.toLowerCase() },
+    });
+  });
 });
