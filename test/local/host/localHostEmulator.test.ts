@@ -8,10 +8,11 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { keyNewVersionCreated } from '../../../functions/keyNewVersionCreated.js';
-import { rotationWorker } from '../../../functions/rotationWorker.js';
-import { syncAgentKeyRotation } from '../../../functions/syncAgentKeyRotation.js';
-import { resetServices } from '../../../src/compositionRoot.js';
+import { makeKeyNewVersionCreated } from '../../../functions/keyNewVersionCreated.js';
+import { makeRotationWorker } from '../../../functions/rotationWorker.js';
+import { makeSyncAgentKeyRotation } from '../../../functions/syncAgentKeyRotation.js';
+import { createServices, type Services } from '../../../src/compositionRoot.js';
+import { loadConfig } from '../../../src/config/loadConfig.js';
 import type { RunningEmulator } from '../../../src/local/emulator/index.js';
 import type { HostLogRecord } from '../../../src/local/host/hostLog.js';
 import { startLocalHost, type LocalHost } from '../../../src/local/host/localHost.js';
@@ -49,7 +50,6 @@ const rotationConfig = {
 };
 
 const SERVERS = ['sql-primary', 'sql-secondary', 'sql-plain'];
-const FUNCTIONS = [keyNewVersionCreated, rotationWorker, syncAgentKeyRotation];
 
 describe('Local host against the emulator', () => {
   let emulator: RunningEmulator;
@@ -66,8 +66,15 @@ describe('Local host against the emulator', () => {
   }
 
   async function startHost(queueDir = join(dir, 'queue')): Promise<LocalHost> {
-    const host = await startLocalHost({
-      functions: FUNCTIONS,
+    // The functions get services built on this host's embedded queue, at their first invocation.
+    let services: Services | undefined;
+    const provider = (): Services => {
+      const queue = host.queue!;
+      services ??= createServices(loadConfig(process.env), { queue, failures: queue });
+      return services;
+    };
+    const host: LocalHost = await startLocalHost({
+      functions: [makeKeyNewVersionCreated(provider), makeRotationWorker(provider), makeSyncAgentKeyRotation(provider)],
       port: 0,
       env: process.env,
       queueDir,
@@ -140,7 +147,6 @@ describe('Local host against the emulator', () => {
     setEnv('ServiceBusConnection__fullyQualifiedNamespace', undefined);
     emulator.faults.clear();
     skewMs += 60_000;
-    resetServices();
   });
 
   afterEach(async () => {
@@ -150,7 +156,6 @@ describe('Local host against the emulator', () => {
       else process.env[k] = v;
     }
     savedEnv.clear();
-    resetServices();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -287,7 +292,6 @@ describe('Local host against the emulator', () => {
     const left = (await readdir(join(queueDir, 'messages'))).filter((n) => n.endsWith('.json'));
     expect(left.length).toBeGreaterThan(0);
     expect([...server('sql-plain').keys.values()].some((k) => k.uri?.endsWith(`/${version}`))).toBe(false);
-    resetServices();
     const second = await startHost(queueDir);
     await second.whenIdle();
 
