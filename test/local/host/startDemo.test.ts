@@ -6,7 +6,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resetServices } from '../../../src/compositionRoot.js';
 import type { HostLogRecord } from '../../../src/local/host/hostLog.js';
 import { DEMO_THROTTLED_SERVER, startDemo, type RunningDemo } from '../../../src/local/start.js';
 
@@ -19,7 +18,6 @@ describe('Function: startDemo', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'demo-'));
-    resetServices();
     demo = await startDemo({
       port: 0,
       out: (l) => out.push(l),
@@ -31,7 +29,6 @@ describe('Function: startDemo', () => {
 
   afterAll(async () => {
     await demo?.stop();
-    resetServices();
     await rm(dir, { recursive: true, force: true });
   });
 
