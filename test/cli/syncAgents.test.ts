@@ -106,6 +106,19 @@ describe('CLI: sync-agents', () => {
     expect(before.json()).not.toHaveProperty('retirement');
   });
 
+  it('rotate refuses every agent after 30 September 2027, saying why, with no key regenerated', async () => {
+    const generations = agent1().keyGeneration;
+
+    const run = await cli(['sync-agents', 'rotate', '--force', '--json'], { runtime: { clock: { now: () => new Date('2027-10-01T00:00:00Z') } } });
+
+    expect(run.code).toBe(0);
+    expect(run.json()).toMatchObject({
+      outcomes: [{ kind: 'skipped', target: AGENT_1, reason: expect.stringContaining('retired on 30 September 2027') }],
+      retirement: { phase: 'retired' },
+    });
+    expect(agent1().keyGeneration).toBe(generations);
+  });
+
   it('rotate skips an agent rotated within the minimum interval unless --force', async () => {
     await cli(['sync-agents', 'rotate']);
     const first = agentKey();

@@ -12,7 +12,8 @@
  *
  * rotate runs processSyncAgentItem per agent with the functions' retry rules (retries waited for in-process).
  * `--force` ignores the minimum interval (an agent rotated an hour ago is rotated again). JSON: `{ "command":
- * "sync-agents rotate", "runId", "outcomes": Outcome[], "summary" }`; exit 1 when an agent failed.
+ * "sync-agents rotate", "runId", "outcomes": Outcome[], "summary", "retirement"? }`; exit 1 when an agent failed.
+ * After SQL Data Sync's retirement every agent is skipped with the reason.
  */
 import { readSyncAgentHandoff } from '../../app/checkSyncAgentHandoffs.js';
 import { notifySafely, syncAgentNotification } from '../../app/notifier.js';
@@ -228,14 +229,25 @@ export async function syncAgentsRotateCommand(ctx: CliContext, opts: { agent?: s
     );
   }
 
-  if (ctx.flags.json) ctx.json({ command: 'sync-agents rotate', runId: ctx.runId, outcomes, summary });
-  else if (outcomes.length === 0) ctx.out('No sync agent is configured or discovered.\n');
-  else {
-    const counts = Object.entries(summary)
-      .filter(([, n]) => n > 0)
-      .map(([k, n]) => `${n} ${k}`)
-      .join(', ');
-    ctx.out(`Sync agents: ${counts}\n${renderTable(['AGENT', 'OUTCOME', 'CODE', 'DETAIL'], outcomes.map(outcomeRow), 120)}`);
+  const retirement = syncRetirement(deps.clock.now());
+  if (ctx.flags.json) {
+    ctx.json({
+      command: 'sync-agents rotate',
+      runId: ctx.runId,
+      outcomes,
+      summary,
+      ...(retirement.phase === 'active' ? {} : { retirement: { phase: retirement.phase, message: retirement.message } }),
+    });
+  } else {
+    if (outcomes.length === 0) ctx.out('No sync agent is configured or discovered.\n');
+    else {
+      const counts = Object.entries(summary)
+        .filter(([, n]) => n > 0)
+        .map(([k, n]) => `${n} ${k}`)
+        .join(', ');
+      ctx.out(`Sync agents: ${counts}\n${renderTable(['AGENT', 'OUTCOME', 'CODE', 'DETAIL'], outcomes.map(outcomeRow), 120)}`);
+    }
+    if (retirement.phase !== 'active') ctx.out(`warning: ${retirement.message}\n`);
   }
   return summary.failed > 0 ? EXIT.error : EXIT.ok;
 }
