@@ -83,3 +83,25 @@ function isCount(v: unknown): v is number {
 function isTime(v: unknown): boolean {
   return typeof v === 'string' && !Number.isNaN(Date.parse(v));
 }
+
+/** What a dead-letter record is made of: a stored message, or a work item that never was one (delivery count 0). */
+export type DeadLetterSource = Pick<
+  StoredMessage,
+  'messageId' | 'sessionId' | 'deliveryCount' | 'subject' | 'correlationId' | 'body' | 'applicationProperties'
+>;
+
+/** The dead-letter record of `m`. */
+export function deadLetterRecordOf(m: DeadLetterSource, reason: string, description: string, at: Date): DeadLetterRecord {
+  return {
+    messageId: m.messageId,
+    ...(m.sessionId === undefined ? {} : { sessionId: m.sessionId }),
+    reason,
+    description,
+    deadLetteredAt: at.toISOString(),
+    deliveryCount: m.deliveryCount,
+    subject: m.subject,
+    correlationId: m.correlationId,
+    body: m.body,
+    applicationProperties: m.applicationProperties,
+  };
+}
