@@ -24,12 +24,13 @@ import { MAX_INLINE_WAIT_MS, shortRetryOptions } from './azure/clientOptions.js'
 import { KeyVaultKeyReader } from './azure/keyVaultKeyReader.js';
 import { KeyVaultSecretStore } from './azure/keyVaultSecretStore.js';
 import { ServiceBusFailureSink, ServiceBusWorkQueue } from './azure/serviceBusWorkQueue.js';
-import { SqlClientFactory } from './azure/sqlClientFactory.js';
+import { armCloudOptions, SqlClientFactory } from './azure/sqlClientFactory.js';
 import { WebhookNotifier } from './azure/webhookNotifier.js';
 import type { AppConfig } from './config/appConfig.js';
 import { SERVICE_BUS_CONNECTION } from './config/appConfig.js';
 import { ConfigError } from './domain/errors.js';
-import { ARM_WRITE_BUCKET, WriteBudget } from './domain/writeBudget.js';
+import { ArmBudget } from './domain/armBudget.js';
+import { PollSchedule } from './domain/pollSchedule.js';
 import type {
   Clock,
   FailureSink,
@@ -59,19 +60,25 @@ export interface Services {
 
 /** What an entry point may supply instead of the defaults (a host's queue, a test's clock or fakes). */
 export type ServiceOverrides = Partial<Omit<Services, 'config' | 'locks'>> & {
-  /** Default: DefaultAzureCredential (managed identity in Azure, developer sign-in locally). */
+  /** Default: DefaultAzureCredential (managed identity in Azure, developer sign-in locally) of the config's cloud. */
   readonly credential?: TokenCredential;
+  /** When to poll long-running ARM operations (default: learned, starting from the recorded 10 s). */
+  readonly pollSchedule?: PollSchedule;
 };
 
 const systemClock: Clock = { now: () => new Date() };
 
 /** Builds the services of one process. Throws ConfigError when a Service Bus namespace is needed and missing. */
 export function createServices(config: AppConfig, o: ServiceOverrides = {}): Services {
-  const credential = o.credential ?? new DefaultAzureCredential();
+  const credential = o.credential ?? new DefaultAzureCredential({ authorityHost: config.cloud.authorityHost });
   const clock = o.clock ?? systemClock;
-  // One write budget per process, shared by every ARM client (ARM counts writes per subscription).
-  const sqlClients = new SqlClientFactory(credential, {}, { budget: new WriteBudget(ARM_WRITE_BUCKET), maxInlineWaitMs: MAX_INLINE_WAIT_MS });
-  const arm = o.sql === undefined || o.servers === undefined || o.syncAgents === undefined ? new ArmSqlServerKeys(sqlClients) : undefined;
+  // One ARM budget per process for reads and writes, per subscription, corrected by ARM's own headers (which
+  // every instance sees alike), shared by every ARM client.
+  const sqlClients = new SqlClientFactory(credential, armCloudOptions(config.cloud), { budget: new ArmBudget(), maxInlineWaitMs: MAX_INLINE_WAIT_MS });
+  const arm =
+    o.sql === undefined || o.servers === undefined
+      ? new ArmSqlServerKeys(sqlClients, { pollSchedule: o.pollSchedule ?? new PollSchedule() })
+      : undefined;
   const { queue, failures } = queues(config, clock, credential, o);
   return {
     config,

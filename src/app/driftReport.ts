@@ -6,7 +6,7 @@
  */
 import type { KeyTarget } from '../config/appConfig.js';
 import { mapConcurrent } from './mapConcurrent.js';
-import { planRotation, type GeoRole, type PlanDeps, type PlanError, type ProtectorSummary, type ServerSource } from './planRotation.js';
+import { planError, planRotation, type GeoRole, type KeyPlan, type PlanDeps, type PlanError, type ProtectorSummary, type ServerSource } from './planRotation.js';
 import type { CriticalDrift } from './planTarget.js';
 
 /** Why a target is not converged. */
@@ -16,7 +16,15 @@ export type DriftFinding =
   /** The protector is on an older version of the key and the target opted in to switching. */
   | 'protectorBehind'
   /** The protector's own version is disabled, expired or deleted: databases become inaccessible. */
-  | 'protectorVersionUnusable';
+  | 'protectorVersionUnusable'
+  /**
+   * Azure auto-rotation is on but the protector is not on the newest version yet: Azure's job, not ours (the
+   * reconciler leaves it alone), but an operator should see it when it lasts.
+   */
+  | 'autoRotationBehind';
+
+/** Findings the reconciler acts on (the reconcile sweep enqueues these targets). */
+export const ACTIONABLE_FINDINGS: ReadonlySet<DriftFinding> = new Set(['missingNewestKey', 'protectorBehind']);
 
 export type DriftStatus = 'current' | 'drift' | 'error';
 
@@ -82,16 +90,20 @@ export async function driftReport(deps: PlanDeps, targets?: readonly KeyTarget[]
   };
 }
 
-/** 2 on drift (critical drift included), else 1 when anything could not be read, else 0. */
+/** 1 when anything could not be read (the report is incomplete), else 2 on drift (critical included), else 0. */
 export function driftExitCode(report: DriftReport): number {
-  if (report.summary.drift > 0) return DRIFT_EXIT_CODES.drift;
   if (report.summary.error > 0) return DRIFT_EXIT_CODES.error;
+  if (report.summary.drift > 0) return DRIFT_EXIT_CODES.drift;
   return DRIFT_EXIT_CODES.clean;
 }
 
 async function keyDrift(deps: PlanDeps, target: KeyTarget): Promise<KeyDrift> {
-  const plan = await planRotation(deps, { target });
-  if (plan.error) return { key: plan.key, status: 'error', servers: [], error: plan.error };
+  let plan: KeyPlan;
+  try {
+    plan = await planRotation(deps, { target });
+  } catch (e) {
+    return { key: target.key.versionlessId, status: 'error', servers: [], error: planError(e) };
+  }
   const rows = plan.servers.map((s): ServerDrift => {
     const base = {
       server: s.server,
@@ -109,13 +121,17 @@ async function keyDrift(deps: PlanDeps, target: KeyTarget): Promise<KeyDrift> {
     if (s.actions.some((a) => a.action === 'addKey')) findings.push('missingNewestKey');
     if (s.actions.some((a) => a.action === 'switchProtector')) findings.push('protectorBehind');
     if (s.critical) findings.push('protectorVersionUnusable');
+    const p = s.protector;
+    if (p?.autoRotationEnabled && p.key?.toLowerCase() === plan.key.toLowerCase() && p.version !== undefined && p.version.toLowerCase() !== plan.version.toLowerCase()) {
+      findings.push('autoRotationBehind');
+    }
     return { ...base, status: findings.length > 0 ? 'drift' : 'current', findings };
   });
   const status: DriftStatus = rows.some((r) => r.status === 'drift') ? 'drift' : rows.some((r) => r.status === 'error') ? 'error' : 'current';
   return {
     key: plan.key,
-    ...(plan.version === undefined ? {} : { newestVersion: plan.version }),
-    ...(plan.serverKeyName === undefined ? {} : { serverKeyName: plan.serverKeyName }),
+    newestVersion: plan.version,
+    serverKeyName: plan.serverKeyName,
     status,
     servers: rows,
   };

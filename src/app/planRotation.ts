@@ -83,18 +83,17 @@ export interface ServerPlan {
 export interface KeyPlan {
   /** Versionless key URI as configured. */
   readonly key: string;
-  /** The desired version (newest allowed); absent when none could be worked out (see `error`). */
-  readonly version?: string;
+  /** The desired version (newest allowed). */
+  readonly version: string;
   /** Versioned key URI of the desired version. */
-  readonly keyId?: string;
-  readonly serverKeyName?: string;
+  readonly keyId: string;
+  readonly serverKeyName: string;
   /** Newer enabled versions Azure SQL would refuse, passed over. */
   readonly refused?: readonly RefusedVersion[];
   /** The version hint given (`--version`), when it is not the desired one. */
   readonly hintNotUsed?: string;
   /** In the order the reconciler converges them: geo secondaries first. */
   readonly servers: readonly ServerPlan[];
-  readonly error?: PlanError;
 }
 
 /** What to plan: a configured key, and optionally a version hint (the newest allowed version wins anyway). */
@@ -103,17 +102,14 @@ export interface PlanInput {
   readonly version?: string;
 }
 
-/** Plans one configured key. Never throws for a read failure: it is reported in `error`. */
+/**
+ * Plans one configured key. A target that cannot be read is an `error` value in its row; the key itself (its
+ * versions, its discovery scopes) not being readable throws, as there is nothing to plan.
+ */
 export async function planRotation(deps: PlanDeps, input: PlanInput): Promise<KeyPlan> {
   const versionless = input.target.key.versionlessId;
-  let desired: DesiredVersion;
-  let targets: ResolvedTarget[];
-  try {
-    desired = await desiredVersion(deps.keys, input.target.key, deps.clock.now(), input.version);
-    targets = await listTargets(deps, input.target);
-  } catch (e) {
-    return { key: versionless, servers: [], error: planError(e) };
-  }
+  const desired = await desiredVersion(deps.keys, input.target.key, deps.clock.now(), input.version);
+  const targets = await listTargets(deps, input.target);
   const servers = await mapConcurrent(targets, deps.config.fanOut.concurrency, (t) => planServer(deps, t, desired));
   let step = 0;
   const numbered = servers.map((s) => ({ ...s, actions: s.actions.map((a) => ({ ...a, step: ++step })) }));

@@ -4,7 +4,7 @@
  * reconcile item for each. This is what rotates Managed HSM keys (they publish no events), heals events lost
  * after Event Grid's 24 hours, and picks up targets newly added to the config. Critical drift is alerted here too.
  */
-import { driftReport, type DriftReport } from './driftReport.js';
+import { ACTIONABLE_FINDINGS, driftReport, type DriftReport } from './driftReport.js';
 import { workItemsForKey } from './acceptKeyEvent.js';
 import { criticalDriftNotification, notifySafely, type Notifier } from './notifier.js';
 import type { PlanDeps } from './planRotation.js';
@@ -35,8 +35,8 @@ export async function reconcileKeys(deps: ReconcileKeysDeps, run: { readonly run
       });
       continue;
     }
-    // Unreadable targets are enqueued too: the worker retries them on the backoff schedule.
-    const targets = key.servers.filter((s) => s.status !== 'current').map((s) => s.server);
+    // What the reconciler would change, and unreadable targets (the worker retries them on the backoff schedule).
+    const targets = key.servers.filter((s) => s.status === 'error' || s.findings.some((f) => ACTIONABLE_FINDINGS.has(f))).map((s) => s.server);
     for (const s of key.servers) {
       if (!s.critical) continue;
       deps.logger.error(

@@ -9,6 +9,7 @@
  * 4. Execute, then look again: if a newer allowed version appeared meanwhile, converge again.
  * A protector whose own version is disabled, expired or deleted is critical drift: alerted at once.
  */
+import { isNewerVersionInPlace } from '../domain/errorClassification.js';
 import { RotationError, isRotationError } from '../domain/errors.js';
 import type { Outcome } from '../domain/outcome.js';
 import type { ReconcileWorkItem } from '../domain/workItem.js';
@@ -96,7 +97,7 @@ async function execute(deps: ReconcileDeps, plan: TargetPlan, done: string[]): P
       switched = true;
     } catch (e) {
       // Azure refuses an older version as protector: a newer one is in place, which is where we want to be.
-      if (isRotationError(e) && e.code === 'OldGenerationOfAKVKeyBeingUsedError') {
+      if (isRotationError(e) && isNewerVersionInPlace(e)) {
         done.push(`protector not switched to ${a.to}: Azure reports a newer version in place`);
         return false;
       }

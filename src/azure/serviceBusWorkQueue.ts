@@ -9,10 +9,12 @@ import { messageIdFor, toQueueMessage, type QueueMessage } from '../app/queueMes
 import type { WorkItem } from '../domain/workItem.js';
 import type { Clock } from '../app/ports.js';
 
-function serviceBusMessage(m: QueueMessage): ServiceBusMessage {
+/** `withSession`: the work queue is session-enabled (one session per target); the failure queue is not. */
+function serviceBusMessage(m: QueueMessage, withSession: boolean): ServiceBusMessage {
   return {
     body: m.body,
     messageId: m.messageId,
+    ...(withSession ? { sessionId: m.sessionId } : {}),
     subject: m.subject,
     contentType: m.contentType,
     correlationId: m.correlationId,
@@ -35,7 +37,7 @@ export class ServiceBusWorkQueue implements WorkQueue {
   async schedule(items: readonly WorkItem[], at?: Date): Promise<void> {
     if (items.length === 0) return;
     const when = at ?? this.#clock.now();
-    const messages = items.map((item) => serviceBusMessage(toQueueMessage(item)));
+    const messages = items.map((item) => serviceBusMessage(toQueueMessage(item), true));
     // One call per 100 messages keeps each batch well under the 256 KB (Standard) message-batch limit.
     for (let i = 0; i < messages.length; i += 100) {
       await this.#sender.scheduleMessages(messages.slice(i, i + 100), when);
@@ -66,7 +68,7 @@ export class ServiceBusFailureSink implements FailureSink {
             deadLetterReason: reason,
             deadLetterErrorDescription: description.slice(0, 1024),
           },
-        }),
+        }, false),
       ],
       this.#clock.now(),
     );

@@ -1,25 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import {
   NotifyingFailureSink,
-  notifyEventResult,
   notifySyncAgentRun,
   type Notifier,
   type RotationNotification,
 } from '../../src/app/notifier.js';
-import type { ServerKeyWorkItem } from '../../src/domain/workItem.js';
-import { parseKeyId } from '../../src/domain/keyId.js';
+import type { ReconcileWorkItem } from '../../src/domain/workItem.js';
+import { criticalDriftNotification } from '../../src/app/notifier.js';
 import { CaptureLogger } from '../support/fakes/captureLogger.js';
 import { FakeClock } from '../support/fakes/fakeClock.js';
 import { FakeFailureSink } from '../support/fakes/fakeFailureSink.js';
 
 const KEY_ID = 'https://contoso-tde.vault.azure.net/keys/tde/0123456789abcdef0123456789abcdef';
 const SERVER = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Sql/servers/sql-a';
-const ITEM: ServerKeyWorkItem = {
-  kind: 'serverKey',
+const ITEM: ReconcileWorkItem = {
+  kind: 'reconcile',
   target: SERVER,
-  keyId: KEY_ID,
-  version: '0123456789abcdef0123456789abcdef',
-  switchProtector: true,
+  key: 'https://contoso-tde.vault.azure.net/keys/tde',
+  versionHint: '0123456789abcdef0123456789abcdef',
   attempt: 4,
   firstSeen: '2026-01-01T00:00:00.000Z',
   correlationId: 'evt-1',
@@ -48,7 +46,7 @@ describe('Class: NotifyingFailureSink', () => {
       {
         kind: 'deadLetter',
         at: '2026-01-01T00:00:00.000Z',
-        workItem: 'serverKey',
+        workItem: 'reconcile',
         target: SERVER,
         reason: 'ServerKeyNotFound',
         description: 'the server has no such key',
@@ -83,19 +81,22 @@ describe('Class: NotifyingFailureSink', () => {
   });
 });
 
-describe('Function: notifyEventResult', () => {
-  const event = { eventId: 'evt-1', key: { ...parseKeyId(KEY_ID), version: '0123456789abcdef0123456789abcdef' } };
-  const deps = { clock: new FakeClock(), logger: new CaptureLogger() };
+describe('Function: criticalDriftNotification', () => {
+  it('names the target, the key version and the code, with the vault and key parsed from the key id', () => {
+    const n = criticalDriftNotification({ target: SERVER, keyId: KEY_ID, code: 'AzureKeyVaultKeyDisabled', reason: 'disabled', correlationId: 'timer-1', at: new Date('2026-01-01T00:00:00Z') });
 
-  it('notifies a processed event with each server outcome, and nothing for an ignored one', async () => {
-    const notifier = new RecordingNotifier();
-
-    await notifyEventResult(notifier, event, { kind: 'ignored', reason: 'not configured' }, deps);
-    await notifyEventResult(notifier, event, { kind: 'processed', mode: 'inline', outcomes: [{ kind: 'rotated', target: SERVER, detail: 'done' }] }, deps);
-
-    expect(notifier.sent).toMatchObject([
-      { kind: 'rotationCompleted', trigger: 'event', correlationId: 'evt-1', vault: 'contoso-tde', servers: [{ server: SERVER, outcome: 'rotated', detail: 'done' }] },
-    ]);
+    expect(n).toEqual({
+      kind: 'criticalDrift',
+      at: '2026-01-01T00:00:00.000Z',
+      target: SERVER,
+      keyId: KEY_ID,
+      vault: 'contoso-tde',
+      key: 'tde',
+      version: '0123456789abcdef0123456789abcdef',
+      code: 'AzureKeyVaultKeyDisabled',
+      reason: 'disabled',
+      correlationId: 'timer-1',
+    });
   });
 });
 

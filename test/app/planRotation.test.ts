@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { newestEnabledVersion, planRotation, type PlanDeps } from '../../src/app/planRotation.js';
-import { processServerKeyItem, type RotateDeps } from '../../src/app/rotateServerKeys.js';
+import { desiredVersion } from '../../src/app/desiredVersion.js';
+import { KeyedLock } from '../../src/app/keyedLock.js';
+import { NO_NOTIFIER } from '../../src/app/notifier.js';
+import { planRotation, type PlanDeps } from '../../src/app/planRotation.js';
+import { reconcileTarget, type ReconcileDeps } from '../../src/app/reconcileTarget.js';
 import type { EncryptionProtector } from '../../src/app/ports.js';
 import type { KeyTarget } from '../../src/config/appConfig.js';
 import { parseKeyId } from '../../src/domain/keyId.js';
-import type { ServerKeyWorkItem } from '../../src/domain/workItem.js';
 import { CaptureLogger } from '../support/fakes/captureLogger.js';
 import { FakeClock } from '../support/fakes/fakeClock.js';
 import { FakeFailureSink } from '../support/fakes/fakeFailureSink.js';
@@ -58,7 +60,7 @@ function setup() {
   for (const [n, p] of SCENARIOS) sql.addServer(`${SUB}/sql-${n}`, p);
   const target: KeyTarget = { key: parseKeyId(KEY), servers: SCENARIOS.map(([n, , switchProtector]) => ({ id: `${SUB}/sql-${n}`, switchProtector })) };
   const config = { keys: new Map([[KEY, target]]), fanOut: { inlineLimit: 10, concurrency: 4 } };
-  const deps: PlanDeps & RotateDeps = {
+  const deps: PlanDeps & ReconcileDeps = {
     keys: keys(),
     sql,
     servers: new FakeServerDirectory(),
@@ -69,17 +71,20 @@ function setup() {
     failures: new FakeFailureSink(),
     random: () => 0.5,
     policy: { baseMs: 1_000, capMs: 60_000, maxAttempts: 4, orderDelayMs: 30_000, orderMaxAttempts: 5 },
+    locks: new KeyedLock(),
+    notifier: NO_NOTIFIER,
   };
   return { sql, target, deps };
 }
 
-describe('Function: newestEnabledVersion', () => {
+describe('Function: desiredVersion', () => {
   it('picks the newest enabled version by creation time, skipping disabled ones', async () => {
-    expect(await newestEnabledVersion(keys(), parseKeyId(KEY))).toEqual({ version: V2, createdOn: new Date('2025-06-01T00:00:00Z') });
+    const d = await desiredVersion(keys(), parseKeyId(KEY), new Date('2026-01-01T00:00:00Z'));
+    expect({ version: d.version, createdOn: d.createdOn }).toEqual({ version: V2, createdOn: new Date('2025-06-01T00:00:00Z') });
   });
 
   it('refuses a key without an enabled version', async () => {
-    await expect(newestEnabledVersion(keys(), parseKeyId('https://contoso-tde.vault.azure.net/keys/none'))).rejects.toMatchObject({
+    await expect(desiredVersion(keys(), parseKeyId('https://contoso-tde.vault.azure.net/keys/none'), new Date())).rejects.toMatchObject({
       code: 'NoEnabledKeyVersion',
     });
   });
@@ -92,31 +97,21 @@ describe('Function: planRotation', () => {
     const plan = await planRotation(deps, { target });
     expect(sql.writes).toEqual([]);
     for (const s of plan.servers) {
-      const item: ServerKeyWorkItem = {
-        kind: 'serverKey',
-        target: s.server,
-        keyId: `${KEY}/${V2}`,
-        version: V2,
-        switchProtector: s.switchProtector,
-        attempt: 1,
-        firstSeen: '2026-01-01T00:00:00Z',
-        correlationId: 'c',
-      };
-      await processServerKeyItem(deps, item);
+      await reconcileTarget(deps, { kind: 'reconcile', key: KEY, target: s.server, attempt: 1, firstSeen: '2026-01-01T00:00:00Z', correlationId: 'c' });
     }
 
-    const planned = plan.servers.filter((s) => s.actions.some((a) => a.action === 'switchProtector')).map((s) => s.server);
-    const switched = sql.writes.filter((w) => w.op === 'setProtector').map((w) => w.server);
-    expect(planned).toEqual([`${SUB}/sql-older`]);
-    expect(switched).toEqual(planned);
+    const planned = plan.servers.flatMap((s) => s.actions.map((a) => `${a.action}:${s.server.split('/').at(-1) ?? ''}`));
+    const done = sql.writes.map((w) => `${w.op === 'upsertKey' ? 'addKey' : 'switchProtector'}:${w.server.split('/').at(-1) ?? ''}`);
+    expect(planned.filter((p) => p.startsWith('switchProtector'))).toEqual(['switchProtector:sql-older']);
+    expect(done).toEqual(planned);
   });
 
-  it('gives each skip its reason', async () => {
+  it('gives each protector left alone its reason', async () => {
     const { target, deps } = setup();
 
     const plan = await planRotation(deps, { target });
 
-    const skip = (n: string) => plan.servers.find((s) => s.server.endsWith(`/sql-${n}`))?.actions.find((a) => a.action === 'skip')?.detail;
+    const skip = (n: string) => plan.servers.find((s) => s.server.endsWith(`/sql-${n}`))?.note;
     expect(skip('same')).toBe('protector already on this version');
     expect(skip('newer')).toBe(`protector keeps version ${V3}, which is newer`);
     expect(skip('auto')).toMatch(/auto-rotation/);

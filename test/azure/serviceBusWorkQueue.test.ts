@@ -1,7 +1,7 @@
 import type { ServiceBusMessage } from '@azure/service-bus';
 import { describe, expect, it } from 'vitest';
 import { ServiceBusFailureSink, ServiceBusWorkQueue, type MessageScheduler } from '../../src/azure/serviceBusWorkQueue.js';
-import type { ServerKeyWorkItem } from '../../src/domain/workItem.js';
+import type { ReconcileWorkItem } from '../../src/domain/workItem.js';
 import { FakeClock } from '../support/fakes/fakeClock.js';
 
 /** Records scheduleMessages calls the way the real sender receives them. */
@@ -13,12 +13,11 @@ class RecordingSender implements MessageScheduler {
   }
 }
 
-const item = (attempt: number, target = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Sql/servers/s1'): ServerKeyWorkItem => ({
-  kind: 'serverKey',
+const item = (attempt: number, target = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Sql/servers/s1'): ReconcileWorkItem => ({
+  kind: 'reconcile',
   target,
-  keyId: `https://contoso.vault.azure.net/keys/tde/${'a'.repeat(32)}`,
-  version: 'a'.repeat(32),
-  switchProtector: true,
+  key: 'https://contoso.vault.azure.net/keys/tde',
+  versionHint: 'a'.repeat(32),
   attempt,
   firstSeen: '2026-01-01T00:00:00.000Z',
   correlationId: 'evt-123',
@@ -36,8 +35,9 @@ describe('ServiceBusWorkQueue', () => {
     expect(sender.calls[0]?.at).toEqual(at);
     const m = sender.calls[0]?.messages[0];
     expect(m?.body).toEqual(item(2));
-    expect(m).toMatchObject({ subject: 'serverKey', contentType: 'application/json', correlationId: 'evt-123' });
-    expect(m?.applicationProperties).toMatchObject({ kind: 'serverKey', attempt: 2 });
+    expect(m).toMatchObject({ subject: 'reconcile', contentType: 'application/json', correlationId: 'evt-123' });
+    expect(m?.sessionId).toBe(item(2).target.toLowerCase());
+    expect(m?.applicationProperties).toMatchObject({ kind: 'reconcile', attempt: 2 });
   });
 
   it('derives the same messageId for the same item and attempt, and another one for the next attempt', async () => {
@@ -85,6 +85,7 @@ describe('ServiceBusFailureSink', () => {
       deadLetterReason: 'MaxAttemptsExceeded',
       deadLetterErrorDescription: 'Gave up after 10 attempts',
     });
-    expect(m?.subject).toBe('serverKey.failed');
+    expect(m?.subject).toBe('reconcile.failed');
+    expect(m?.sessionId).toBeUndefined();
   });
 });

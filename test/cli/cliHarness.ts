@@ -3,8 +3,10 @@
  * stderr, and a fake clock whose sleep only moves time (retries fall due at once, no real waiting).
  */
 import { vi } from 'vitest';
-import { resetServices } from '../../src/compositionRoot.js';
 import { runCli, type CliRuntime } from '../../src/cli/main.js';
+import { createServices } from '../../src/compositionRoot.js';
+import { loadConfig } from '../../src/config/loadConfig.js';
+import { fastPolls } from '../support/fastPolls.js';
 import type { Clock } from '../../src/app/ports.js';
 import type { DriftReport } from '../../src/app/driftReport.js';
 import type { KeyPlan } from '../../src/app/planRotation.js';
@@ -18,7 +20,7 @@ export interface PlanJson {
   readonly keys: KeyPlan[];
 }
 export interface RotateJson {
-  readonly command: 'rotate';
+  readonly command: 'rotate' | 'reconcile';
   readonly runId: string;
   readonly keys: KeyRotationResult[];
 }
@@ -95,7 +97,6 @@ export interface RunOptions {
 /** Runs one command line with ROTATION_CONFIG set (fresh composition root each time). */
 export async function cli(argv: readonly string[], o: RunOptions = {}): Promise<CliRun> {
   vi.stubEnv('ROTATION_CONFIG', JSON.stringify(o.config ?? testRotationConfig()));
-  resetServices();
   let stdout = '';
   let stderr = '';
   const clock = new SteppingClock();
@@ -106,11 +107,16 @@ export async function cli(argv: readonly string[], o: RunOptions = {}): Promise<
         stdout: { write: (s: string) => (stdout += s), isTTY: o.tty ?? false },
         stderr: { write: (s: string) => (stderr += s), isTTY: o.tty ?? false },
       },
-      { clock, sleep: clock.sleep, random: () => 0.5, ...o.runtime },
+      {
+        clock,
+        sleep: clock.sleep,
+        random: () => 0.5,
+        services: (overrides) => createServices(loadConfig(process.env), { pollSchedule: fastPolls(), ...overrides }),
+        ...o.runtime,
+      },
     );
     return { code, stdout, stderr, json: <T,>() => JSON.parse(stdout) as T };
   } finally {
-    resetServices();
     vi.unstubAllEnvs();
   }
 }

@@ -24,7 +24,7 @@ describe('CLI: plan', () => {
 
     expect(run.code).toBe(0);
     const plan = run.json<PlanJson>().keys[0]!;
-    expect(plan).toMatchObject({ key: TDE_KEY, version: TDE_KEY_V2, serverKeyName: TDE_KEY_V2_NAME, versionSource: 'newestEnabled' });
+    expect(plan).toMatchObject({ key: TDE_KEY, version: TDE_KEY_V2, serverKeyName: TDE_KEY_V2_NAME });
     expect(plan.servers.map((s) => [s.server, s.source, s.role])).toEqual([
       [SECONDARY, 'config', 'geoSecondary'],
       [PRIMARY, 'config', 'geoPrimary'],
@@ -38,8 +38,8 @@ describe('CLI: plan', () => {
       '3 sql-primary addKey',
       '4 sql-primary switchProtector',
       '5 sql-plain addKey',
-      '6 sql-plain skip',
     ]);
+    expect(plan.servers[2]!.note).toBe('protector not managed here (switchProtector is false)');
   });
 
   it('makes no write: the emulator sees only reads', async () => {
@@ -63,16 +63,16 @@ describe('CLI: plan', () => {
 
     const p = plan.servers.find((s) => s.server === PRIMARY)!;
     expect(p.protector!.autoRotationEnabled).toBe(true);
-    expect(p.actions.map((a) => a.action)).toEqual(['addKey', 'skip']);
-    expect(p.actions[1]!.detail).toMatch(/auto-rotation/);
+    expect(p.actions.map((a) => a.action)).toEqual(['addKey']);
+    expect(p.note).toMatch(/auto-rotation/);
   });
 
   it('prints human tables by default', async () => {
     const run = await cli(['plan']);
 
     expect(run.stdout).toContain(`Key ${TDE_KEY}`);
-    expect(run.stdout).toContain('newest enabled');
-    expect(run.stdout).toMatch(/SERVER\s+SOURCE\s+ROLE\s+PROTECTOR/);
+    expect(run.stdout).toContain('newest allowed');
+    expect(run.stdout).toMatch(/TARGET\s+KIND\s+SOURCE\s+ROLE\s+PROTECTOR/);
     expect(run.stdout).toMatch(/1\s+rg-test\/sql-secondary\s+add key/);
     expect(run.stdout).toMatch(/4\s+rg-test\/sql-primary\s+switch protector/);
   });
@@ -115,25 +115,28 @@ describe('CLI: plan', () => {
   });
 
   // From here on the estate changes: rotated to V2, then a refused V3.
-  it('plans a given older version as a skip: never backwards', async () => {
+  it('treats --version as a hint: an older version plans nothing, the protector never goes backwards', async () => {
     await cli(['rotate', '--key', TDE_KEY]);
 
     const plan = (await cli(['plan', '--key', TDE_KEY, '--version', TDE_KEY_V1, '--json'])).json<PlanJson>().keys[0]!;
 
-    expect(plan.versionSource).toBe('given');
+    expect(plan.version).toBe(TDE_KEY_V2);
+    expect(plan.hintNotUsed).toBe(TDE_KEY_V1);
     const p = plan.servers.find((s) => s.server === PRIMARY)!;
-    expect(p.actions.map((a) => a.action)).toEqual(['keyPresent', 'skip']);
-    expect(p.actions[1]!.detail).toMatch(/keeps version 2{32}, which is newer/);
+    expect(p.actions).toEqual([]);
+    expect(p.note).toBe('protector already on this version');
   });
 
-  it('shows a refused version and plans nothing for it', async () => {
+  it('passes over a newer version Azure would refuse, saying why, and plans nothing for it', async () => {
     const v3 = (await emulator.rotateKey('test-tde', 'tde-key', { keySize: 1024 })).split('/').pop() ?? '';
 
     const run = await cli(['plan', '--json']);
 
     const plan = run.json<PlanJson>().keys[0]!;
-    expect(plan.version).toBe(v3);
-    expect(plan.refusal!.code).toBe('AzureKeyVaultRsaKeyNotSupported');
-    expect(plan.servers.every((s) => s.actions.length === 1 && s.actions[0]!.action === 'skip')).toBe(true);
+    expect(plan.version).toBe(TDE_KEY_V2);
+    expect(plan.refused).toEqual([expect.objectContaining({ version: v3, code: 'AzureKeyVaultRsaKeyNotSupported' })]);
+    expect(plan.servers.every((s) => s.actions.length === 0)).toBe(true);
+    const text = await cli(['plan']);
+    expect(text.stdout).toContain(`Passed over: newer version ${v3} (AzureKeyVaultRsaKeyNotSupported)`);
   });
 });

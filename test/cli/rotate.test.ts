@@ -75,7 +75,7 @@ describe('CLI: rotate', () => {
     const run = await cli(['rotate'], { config, runtime: { clock, sleep: clock.sleep } });
 
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/rg-test\/sql-plain\s+failed\s+TooManyRequests\s+Gave up after 2 attempts/);
+    expect(run.stdout).toMatch(/rg-test\/sql-plain\s+server\s+failed\s+TooManyRequests\s+Gave up after 2 attempts/);
     expect(run.stdout).toMatch(/2 rotated, 1 failed/);
     expect(clock.sleeps).toHaveLength(1);
   });
@@ -86,7 +86,7 @@ describe('CLI: rotate', () => {
     const json = await cli(['rotate', '--json'], { tty: true });
 
     expect(tty.stderr).toContain(`\r\x1b[2Ktde-key ${v.version.slice(0, 8)} [${'#'.repeat(24)}] 3/3`);
-    expect(tty.stdout).toMatch(/SERVER\s+OUTCOME\s+CODE\s+DETAIL/);
+    expect(tty.stdout).toMatch(/TARGET\s+KIND\s+OUTCOME\s+CODE\s+DETAIL/);
     expect(json.stderr).toBe('');
   });
 
@@ -129,7 +129,7 @@ describe('CLI: rotate', () => {
   });
 
   // Last: Key Vault orders versions by creation second, so a version made right after this one could tie with it.
-  it('exits 1 and writes nothing when the newest version would be refused', async () => {
+  it('exits 1, says why, and writes nothing when the newest version would be refused', async () => {
     emulatorOffsetMs += 2_000;
     await emulator.rotateKey('test-tde', 'tde-key', { kty: 'EC', keySize: 256 });
     emulator.stats.reset();
@@ -137,7 +137,7 @@ describe('CLI: rotate', () => {
     const run = await cli(['rotate']);
 
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain('REFUSED (AzureKeyVaultRsaKeyNotSupported)');
+    expect(run.stdout).toMatch(/REFUSED \(AzureKeyVaultRsaKeyNotSupported\): newer version [0-9a-f]{32} passed over/);
     expect(emulator.stats.writes).toBe(0);
   });
 });

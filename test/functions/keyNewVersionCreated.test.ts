@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { keyNewVersionCreated, keyNewVersionCreatedHandler } from '../../functions/keyNewVersionCreated.js';
+import { makeKeyNewVersionCreated } from '../../functions/keyNewVersionCreated.js';
+import { toQueueMessage } from '../../src/app/queueMessage.js';
 import {
   TDE_KEY_V2,
-  TDE_KEY_V2_NAME,
   TEST_RESOURCE_GROUP,
   TEST_SUBSCRIPTION_ID,
   TEST_TDE_VAULT,
@@ -12,6 +12,7 @@ import { capturingContext, useFunctionTestEnv } from '../support/functionHarness
 
 const SERVERS = `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/${TEST_RESOURCE_GROUP}/providers/Microsoft.Sql/servers`;
 const KEY = `${TEST_TDE_VAULT_URL}/keys/tde-key`;
+const SCOPE = `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/rg-other`;
 
 const rotationConfig = {
   keys: {
@@ -21,6 +22,7 @@ const rotationConfig = {
         { id: `${SERVERS}/sql-secondary`, switchProtector: true, geoPrimary: `${SERVERS}/sql-primary` },
         { id: `${SERVERS}/sql-plain`, switchProtector: false },
       ],
+      discovery: { scopes: [SCOPE] },
     },
   },
 };
@@ -34,88 +36,93 @@ function eventGridEvent(version: string, overrides: Record<string, unknown> = {}
     eventTime: '2026-06-01T00:00:00Z',
     dataVersion: '1',
     metadataVersion: '1',
-    data: {
-      Id: `${KEY}/${version}`,
-      VaultName: TEST_TDE_VAULT,
-      ObjectType: 'Key',
-      ObjectName: 'tde-key',
-      Version: version,
-      NBF: null,
-      EXP: null,
-    },
+    data: { Id: `${KEY}/${version}`, VaultName: TEST_TDE_VAULT, ObjectType: 'Key', ObjectName: 'tde-key', Version: version, NBF: null, EXP: null },
     ...overrides,
   };
 }
 
 describe('Function: keyNewVersionCreated', () => {
   const env = useFunctionTestEnv(rotationConfig);
+  const handler = () => makeKeyNewVersionCreated(() => env.services).handler as (e: unknown, c: ReturnType<typeof capturingContext>) => Promise<void>;
 
-  const server = (name: string) => env.emulator.state.server(TEST_SUBSCRIPTION_ID, TEST_RESOURCE_GROUP, name);
-
-  it('rotates every configured server for an Event Grid schema event', async () => {
-    const lines: string[] = [];
-
-    await keyNewVersionCreatedHandler(eventGridEvent(TDE_KEY_V2), capturingContext(keyNewVersionCreated.name, lines));
-
-    for (const name of ['sql-primary', 'sql-secondary', 'sql-plain']) {
-      expect(server(name)?.keys.has(TDE_KEY_V2_NAME.toLowerCase())).toBe(true);
-    }
-    expect(server('sql-primary')?.protector.serverKeyName).toBe(TDE_KEY_V2_NAME);
-    expect(server('sql-secondary')?.protector.serverKeyName).toBe(TDE_KEY_V2_NAME);
-    expect(server('sql-plain')?.protector.serverKeyName).not.toBe(TDE_KEY_V2_NAME);
-    expect(lines.at(-1)).toMatch(/^information Event done \(inline\).*"rotated":3/);
-  });
-
-  it('rotates for a CloudEvents 1.0 event of a new version made in the vault', async () => {
-    const newId = await env.emulator.rotateKey(TEST_TDE_VAULT, 'tde-key');
-    const version = newId.split('/').at(-1) ?? '';
-    const ev = eventGridEvent(version);
-    const cloudEvent = {
-      specversion: '1.0',
-      id: 'ce-1',
-      source: ev.topic,
-      subject: 'tde-key',
-      type: ev.eventType,
-      time: '2026-06-01T00:00:00Z',
-      data: ev.data,
-    };
-
-    await keyNewVersionCreatedHandler(cloudEvent, capturingContext(keyNewVersionCreated.name, []));
-
-    expect(server('sql-primary')?.protector.serverKeyName).toBe(`${TEST_TDE_VAULT}_tde-key_${version}`);
-  });
-
-  it('rejects a malformed event with a log line naming the problem, without throwing or calling Azure', async () => {
+  it('enqueues one reconcile item per configured server (secondary first) and one discovery item per scope, without calling Azure', async () => {
+    // Prepare
     const lines: string[] = [];
     const before = env.emulator.stats.log.length;
+    // Act
+    await handler()(eventGridEvent(TDE_KEY_V2), capturingContext('keyNewVersionCreated', lines));
+    // Assess
+    expect(env.queue.scheduled.map((s) => [s.item.kind, s.item.target])).toEqual([
+      ['reconcile', `${SERVERS}/sql-secondary`],
+      ['reconcile', `${SERVERS}/sql-primary`],
+      ['reconcile', `${SERVERS}/sql-plain`],
+      ['discover', SCOPE],
+    ]);
+    for (const s of env.queue.scheduled) {
+      expect(s.item).toMatchObject({ key: KEY, versionHint: TDE_KEY_V2, correlationId: 'evt-222222', attempt: 1 });
+      expect(s.item).not.toHaveProperty('switchProtector');
+    }
+    expect(env.emulator.stats.log.length).toBe(before);
+    expect(lines.at(-1)).toMatch(/^information Event accepted: 3 target\(s\) and 1 discovery scope\(s\) enqueued/);
+  });
 
-    await keyNewVersionCreatedHandler(eventGridEvent(TDE_KEY_V2, { data: { ...eventGridEvent(TDE_KEY_V2).data, Version: 'abc' } }), capturingContext(keyNewVersionCreated.name, lines));
+  it('gives a duplicate delivery the same message ids and sessions (Service Bus duplicate detection absorbs it)', async () => {
+    await handler()(eventGridEvent(TDE_KEY_V2), capturingContext('keyNewVersionCreated', []));
+    await handler()(eventGridEvent(TDE_KEY_V2), capturingContext('keyNewVersionCreated', []));
+
+    const messages = env.queue.messages();
+    expect(messages).toHaveLength(8);
+    expect(messages.slice(4).map((m) => m.messageId)).toEqual(messages.slice(0, 4).map((m) => m.messageId));
+    expect(messages[0]?.sessionId).toBe(`${SERVERS}/sql-secondary`.toLowerCase());
+  });
+
+  it('accepts a CloudEvents 1.0 event', async () => {
+    const ev = eventGridEvent(TDE_KEY_V2);
+    const cloudEvent = { specversion: '1.0', id: 'ce-1', source: ev.topic, subject: 'tde-key', type: ev.eventType, time: '2026-06-01T00:00:00Z', data: ev.data };
+
+    await handler()(cloudEvent, capturingContext('keyNewVersionCreated', []));
+
+    expect(env.queue.scheduled).toHaveLength(4);
+    expect(env.queue.scheduled[0]?.item.correlationId).toBe('ce-1');
+  });
+
+  it('rejects a malformed event with a log line naming the problem, without throwing or enqueuing', async () => {
+    const lines: string[] = [];
+
+    await handler()(eventGridEvent(TDE_KEY_V2, { data: { ...eventGridEvent(TDE_KEY_V2).data, Version: 'abc' } }), capturingContext('keyNewVersionCreated', lines));
 
     expect(lines.join('\n')).toMatch(/^error Event rejected: .*Version/m);
-    expect(env.emulator.stats.log.length).toBe(before);
+    expect(env.queue.scheduled).toEqual([]);
+  });
+
+  it('ignores a key that is not configured, saying so', async () => {
+    const lines: string[] = [];
+    const other = eventGridEvent(TDE_KEY_V2);
+    other.data = { ...other.data, Id: `${TEST_TDE_VAULT_URL}/keys/other-key/${TDE_KEY_V2}`, ObjectName: 'other-key' };
+    other.subject = 'other-key';
+
+    await handler()(other, capturingContext('keyNewVersionCreated', lines));
+
+    expect(lines.join('\n')).toMatch(/Event ignored: key .*other-key is not in ROTATION_CONFIG/);
+    expect(env.queue.scheduled).toEqual([]);
   });
 
   it('acknowledges and ignores other event types with a log line saying so', async () => {
     const lines: string[] = [];
 
-    await keyNewVersionCreatedHandler(eventGridEvent(TDE_KEY_V2, { eventType: 'Microsoft.KeyVault.SecretNewVersionCreated' }), capturingContext(keyNewVersionCreated.name, lines));
+    await handler()(eventGridEvent(TDE_KEY_V2, { eventType: 'Microsoft.KeyVault.SecretNewVersionCreated' }), capturingContext('keyNewVersionCreated', lines));
 
     expect(lines.join('\n')).toMatch(/Event ignored: type Microsoft\.KeyVault\.SecretNewVersionCreated/);
   });
 
-  it('schedules a retry on the queue when ARM throttles one server', async () => {
-    env.emulator.faults.inject({
-      kind: 'throttle',
-      route: 'arm.serverKeys.createOrUpdate',
-      url: /sql-plain/,
-      times: 10,
-      retryAfterSeconds: 7,
-    });
+  it('throws when the queue cannot take the items, so Event Grid redelivers', async () => {
+    env.queue.failNext(new Error('Service Bus unreachable'));
 
-    await keyNewVersionCreatedHandler(eventGridEvent(TDE_KEY_V2, { id: 'evt-throttled' }), capturingContext(keyNewVersionCreated.name, []));
+    await expect(handler()(eventGridEvent(TDE_KEY_V2), capturingContext('keyNewVersionCreated', []))).rejects.toThrow('Service Bus unreachable');
+  });
 
-    expect(env.queue.scheduled).toHaveLength(1);
-    expect(env.queue.scheduled[0]?.item).toMatchObject({ target: `${SERVERS}/sql-plain`, attempt: 2, correlationId: 'evt-throttled' });
-    expect(env.failures.deadLetters).toEqual([]);
+  it('keeps its queue messages free of decisions: the body is identifiers only', () => {
+    const m = toQueueMessage({ kind: 'reconcile', key: KEY, target: `${SERVERS}/sql-plain`, versionHint: TDE_KEY_V2, attempt: 1, firstSeen: 'x', correlationId: 'c' });
+    expect(Object.keys(m.body).sort()).toEqual(['attempt', 'correlationId', 'firstSeen', 'key', 'kind', 'target', 'versionHint']);
   });
 });

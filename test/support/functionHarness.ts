@@ -1,12 +1,15 @@
 /**
- * Shared setup of the function tests: an emulator for the file, a fresh composition root per test with the given
- * ROTATION_CONFIG and in-memory queue and failure sink, and an InvocationContext that captures log lines.
+ * Shared setup of the function tests: an emulator for the file, fresh services per test (createServices with the
+ * given ROTATION_CONFIG, an in-memory queue and failure sink), and an InvocationContext that captures log lines.
+ * Handlers are made from `env.services` (makeX(() => env.services)): no process.env rewriting for the config.
  */
 import { InvocationContext, type TriggerMetadata } from '@azure/functions';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
-import { configureServices, resetServices } from '../../src/compositionRoot.js';
+import { createServices, type ServiceOverrides, type Services } from '../../src/compositionRoot.js';
+import { loadConfig } from '../../src/config/loadConfig.js';
 import type { RunningEmulator } from '../../src/local/emulator/index.js';
 import { startTestEmulator } from './emulator.js';
+import { fastPolls } from './fastPolls.js';
 import { FakeFailureSink } from './fakes/fakeFailureSink.js';
 import { FakeWorkQueue } from './fakes/fakeWorkQueue.js';
 
@@ -24,26 +27,38 @@ export interface FunctionTestEnv {
   readonly emulator: RunningEmulator;
   readonly queue: FakeWorkQueue;
   readonly failures: FakeFailureSink;
+  /** This test's services (built on first use, with `overrides` applied). */
+  readonly services: Services;
+  /** Overrides for the services of the current test (set before first use of `services`). */
+  overrides: ServiceOverrides;
 }
 
 /** Registers the hooks; read the returned object's fields inside tests (they change per test). */
 export function useFunctionTestEnv(rotationConfig: unknown): FunctionTestEnv {
-  const env = {} as { emulator: RunningEmulator; queue: FakeWorkQueue; failures: FakeFailureSink };
-  const saved = process.env['ROTATION_CONFIG'];
+  let built: Services | undefined;
+  const env = {
+    overrides: {},
+    get services(): Services {
+      built ??= createServices(loadConfig({ ROTATION_CONFIG: JSON.stringify(rotationConfig) }), {
+        queue: env.queue,
+        failures: env.failures,
+        pollSchedule: fastPolls(),
+        ...env.overrides,
+      });
+      return built;
+    },
+  } as FunctionTestEnv & { emulator: RunningEmulator; queue: FakeWorkQueue; failures: FakeFailureSink };
   beforeAll(async () => {
     env.emulator = await startTestEmulator();
   });
   afterAll(async () => {
     await env.emulator.stop();
-    if (saved === undefined) delete process.env['ROTATION_CONFIG'];
-    else process.env['ROTATION_CONFIG'] = saved;
   });
   beforeEach(() => {
-    process.env['ROTATION_CONFIG'] = JSON.stringify(rotationConfig);
-    resetServices();
+    built = undefined;
+    env.overrides = {};
     env.queue = new FakeWorkQueue();
     env.failures = new FakeFailureSink();
-    configureServices({ queue: env.queue, failures: env.failures });
   });
   afterEach(() => {
     env.emulator.faults.clear();

@@ -20,11 +20,10 @@ export async function planCommand(ctx: CliContext, opts: { key?: string; version
   }
   if (ctx.flags.json) ctx.json({ command: 'plan', keys: plans });
   else ctx.out(plans.map(renderPlan).join('\n') || 'No key is configured in ROTATION_CONFIG.\n');
-  return plans.some((p) => p.error !== undefined || p.servers.some((x) => x.error !== undefined)) ? EXIT.error : EXIT.ok;
+  return plans.some((p) => p.servers.some((x) => x.error !== undefined)) ? EXIT.error : EXIT.ok;
 }
 
 function renderPlan(p: KeyPlan): string {
-  if (p.error) return `Key ${p.key}\nERROR (${p.error.code}): ${p.error.message}. Nothing would be written.\n`;
   const lines = [`Key ${p.key}`, `Desired version ${p.version ?? '?'} (newest allowed), server key name ${p.serverKeyName ?? '?'}`];
   for (const r of p.refused ?? []) lines.push(`Passed over: newer version ${r.version} (${r.code}): ${r.reason}`);
   if (p.hintNotUsed !== undefined) lines.push(`--version ${p.hintNotUsed} is a hint only: the newest allowed version wins.`);

@@ -7,17 +7,17 @@
  * - `reconcile` converges only the targets that drift (what the `reconcileKeys` timer enqueues).
  *
  * JSON: `{ "command": "rotate"|"reconcile", "runId", "keys": [{ "key", "version"?, "keyId"?, "error"?,
- * "outcomes": Outcome[], "summary": {rotated, skipped, deferred, failed} }] }`. Exit 0 when every target ended
- * rotated or skipped, 1 when a key could not be read or a target failed.
+ * "refused"?, "outcomes": Outcome[], "summary": {rotated, skipped, deferred, failed} }] }`. Exit 0 when every target
+ * ended rotated or skipped, 1 when a key could not be read, a newer version was refused, or a target failed.
  */
 import { workItemsForKey } from '../../app/acceptKeyEvent.js';
-import { driftReport } from '../../app/driftReport.js';
+import { ACTIONABLE_FINDINGS, driftReport } from '../../app/driftReport.js';
 import { configuredTargets, listTargets } from '../../app/listTargets.js';
 import { sameArmId } from '../../domain/armId.js';
 import { RotationError } from '../../domain/errors.js';
 import { keyVersionNotification, notifySafely } from '../../app/notifier.js';
 import { planError, type PlanError } from '../../app/planRotation.js';
-import { desiredVersion } from '../../app/desiredVersion.js';
+import { desiredVersion, type RefusedVersion } from '../../app/desiredVersion.js';
 import { planDeps, workItemHandlers } from '../../compositionRoot.js';
 import { processWorkItem } from '../../app/processWorkItem.js';
 import { summarize, type Outcome, type OutcomeKind } from '../../domain/outcome.js';
@@ -35,6 +35,8 @@ export interface KeyRotationResult {
   readonly version?: string;
   readonly keyId?: string;
   readonly error?: PlanError;
+  /** Newer versions passed over because Azure SQL would refuse them (the run then exits 1). */
+  readonly refused?: readonly RefusedVersion[];
   readonly outcomes: readonly Outcome[];
   readonly summary: Readonly<Record<OutcomeKind, number>>;
 }
@@ -58,16 +60,17 @@ async function convergeCommand(ctx: CliContext, command: 'rotate' | 'reconcile',
     const versionless = sel.target.key;
     const key = versionless.versionlessId;
     let version: string;
+    let refused: readonly RefusedVersion[];
     let targets: string[];
     try {
-      version = (await desiredVersion(read.keys, versionless, s.clock.now(), sel.version)).version;
+      ({ version, refused } = await desiredVersion(read.keys, versionless, s.clock.now(), sel.version));
       if (command === 'rotate') {
         targets = (await listTargets(read, sel.target)).map((t) => t.id);
       } else {
         const report = await driftReport(read, [sel.target]);
         const k = report.keys[0];
         if (k?.error) throw new RotationError(k.error.code, 'terminal', k.error.message);
-        targets = (k?.servers ?? []).filter((x) => x.status !== 'current').map((x) => x.server);
+        targets = (k?.servers ?? []).filter((x) => x.status === 'error' || x.findings.some((f) => ACTIONABLE_FINDINGS.has(f))).map((x) => x.server);
       }
     } catch (e) {
       results.push({ key, error: planError(e), outcomes: [], summary: summarize([]) });
@@ -87,7 +90,7 @@ async function convergeCommand(ctx: CliContext, command: 'rotate' | 'reconcile',
       onProgress: (p) => progress.update(p, s.clock.now().getTime()),
     });
     progress.end();
-    results.push({ key, version, keyId: `${key}/${version}`, outcomes, summary: summarize(outcomes) });
+    results.push({ key, version, keyId: `${key}/${version}`, ...(refused.length > 0 ? { refused } : {}), outcomes, summary: summarize(outcomes) });
     if (outcomes.length > 0) {
       await notifySafely(
         notifier,
@@ -99,13 +102,14 @@ async function convergeCommand(ctx: CliContext, command: 'rotate' | 'reconcile',
 
   if (ctx.flags.json) ctx.json({ command, runId: ctx.runId, keys: results });
   else ctx.out(results.map((r) => renderResult(r, command)).join('\n') || 'No key is configured in ROTATION_CONFIG.\n');
-  const failed = results.some((r) => r.error !== undefined || r.summary.failed > 0);
+  const failed = results.some((r) => r.error !== undefined || r.refused !== undefined || r.summary.failed > 0);
   return failed ? EXIT.error : EXIT.ok;
 }
 
 function renderResult(r: KeyRotationResult, command: 'rotate' | 'reconcile'): string {
   if (r.error) return `Key ${r.key}\nERROR (${r.error.code}): ${r.error.message}. Nothing was written.\n`;
-  const head = `Key ${r.key} version ${r.version ?? '?'} (newest allowed)`;
+  const passed = (r.refused ?? []).map((x) => `REFUSED (${x.code}): newer version ${x.version} passed over: ${x.reason}\n`).join('');
+  const head = `${passed}Key ${r.key} version ${r.version ?? '?'} (newest allowed)`;
   if (r.outcomes.length === 0) {
     return `${head}\n${command === 'reconcile' ? 'Every target is converged: nothing to do.' : 'No target is configured or discovered for this key.'}\n`;
   }

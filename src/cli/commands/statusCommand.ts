@@ -2,7 +2,7 @@
  * `status`: the drift report across configured and discovered servers. Reads only.
  *
  * JSON: the DriftReport (src/app/driftReport.ts) plus `"command": "status"` and `"exitCode"`.
- * Exit 0 = every target converged, 2 = drift (critical included), else 1 = something could not be read.
+ * Exit 0 = every target converged, 2 = drift (critical included), 1 = something could not be read.
  */
 import { driftExitCode, driftReport, type DriftFinding, type KeyDrift } from '../../app/driftReport.js';
 import { planDeps } from '../../compositionRoot.js';
@@ -28,6 +28,7 @@ const FINDING_TEXT: Record<DriftFinding, string> = {
   missingNewestKey: 'newest key missing',
   protectorBehind: 'protector on an older version',
   protectorVersionUnusable: 'CRITICAL: protector version unusable',
+  autoRotationBehind: 'auto-rotation has not moved the protector yet',
 };
 
 function renderKey(k: KeyDrift): string {

@@ -6,6 +6,8 @@ import { Faults } from './faults.js';
 /** In-memory key versions, keyed by versioned id. `reads` counts getKey calls. Faults keyed by versioned id. */
 export class FakeKeyReader implements KeyReader {
   readonly faults = new Faults();
+  /** Faults of listVersions, keyed by versionless id. */
+  readonly listFaults = new Faults();
   reads = 0;
   readonly #versions = new Map<string, KeyVersionProperties>();
 
@@ -34,7 +36,15 @@ export class FakeKeyReader implements KeyReader {
     return Promise.resolve(found);
   }
 
+  /** Replaces a version's properties (disable it, say). */
+  update(id: string, changes: Partial<KeyVersionProperties>): void {
+    const v = this.#versions.get(id.toLowerCase());
+    if (v) this.#versions.set(id.toLowerCase(), { ...v, ...changes });
+  }
+
   listVersions(key: KeyId): Promise<KeyVersionSummary[]> {
+    const fault = this.listFaults.take(key.versionlessId);
+    if (fault) return Promise.reject(fault);
     return Promise.resolve(
       [...this.#versions.values()].filter((v) => v.id.toLowerCase().startsWith(`${key.versionlessId.toLowerCase()}/`)),
     );

@@ -14,8 +14,15 @@ interface FakeServer {
 export class FakeSqlServerKeys implements SqlServerKeys {
   readonly upsertFaults = new Faults();
   readonly protectorFaults = new Faults();
+  /** Faults of the reads (getEncryptionProtector, hasServerKey), keyed by server id. */
+  readonly readFaults = new Faults();
   readonly writes: { op: 'upsertKey' | 'setProtector'; server: string; name: string }[] = [];
   readonly #servers = new Map<string, FakeServer>();
+
+  /** Sets a server's protector as someone else would (Azure auto-rotation, an operator). */
+  setProtector(id: string, protector: EncryptionProtector): void {
+    this.#server(id).protector = protector;
+  }
 
   addServer(id: string, protector: EncryptionProtector, keys: Record<string, string> = {}): this {
     this.#servers.set(id.toLowerCase(), { keys: new Map(Object.entries(keys)), protector });
@@ -39,10 +46,14 @@ export class FakeSqlServerKeys implements SqlServerKeys {
   }
 
   hasServerKey(serverId: string, serverKeyName: string): Promise<boolean> {
+    const fault = this.readFaults.take(serverId);
+    if (fault) return Promise.reject(fault);
     return Promise.resolve(this.#server(serverId).keys.has(serverKeyName));
   }
 
   getEncryptionProtector(serverId: string): Promise<EncryptionProtector> {
+    const fault = this.readFaults.take(serverId);
+    if (fault) return Promise.reject(fault);
     return Promise.resolve({ ...this.#server(serverId).protector });
   }
 
