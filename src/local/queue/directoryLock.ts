@@ -13,7 +13,7 @@
  *   `...takeover-{hash}-{hash of the dead claimant}`.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { link, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { link, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { syncDirectory, TEMP_SUFFIX, writeDurably } from './atomicWriteFile.js';
 import { currentProcessIdentity, livenessOf, type ProcessIdentity } from './processIdentity.js';
@@ -22,6 +22,8 @@ import { currentProcessIdentity, livenessOf, type ProcessIdentity } from './proc
 export const LOCK_FILE = 'owner.lock';
 const CLAIM_PREFIX = `${LOCK_FILE}.takeover-`;
 const MAX_ATTEMPTS = 50;
+/** Age after which a temp lock record is left over from a crash, not part of an acquisition under way. */
+const STALE_TEMP_MS = 60_000;
 
 /** Thrown when another live process owns the queue directory. */
 export class QueueDirectoryInUseError extends Error {
@@ -77,9 +79,16 @@ export class DirectoryLock {
 
   private static async acquired(dir: string, record: LockRecord): Promise<DirectoryLock> {
     await syncDirectory(dir);
-    // Claims on earlier stale contents are moot now (their takers find `owner.lock` changed and give up).
+    // Claims on earlier stale contents are moot now (their takers find `owner.lock` changed and give up). Temp
+    // records of acquisitions that crashed are removed once old enough not to belong to one under way.
+    const now = Date.now();
     for (const name of await readdir(dir)) {
-      if (name.startsWith(CLAIM_PREFIX)) await unlink(join(dir, name)).catch(() => undefined);
+      const file = join(dir, name);
+      if (name.startsWith(CLAIM_PREFIX)) await unlink(file).catch(() => undefined);
+      else if (name.startsWith(`${LOCK_FILE}.`) && name.endsWith(TEMP_SUFFIX)) {
+        const modified = (await stat(file).catch(() => undefined))?.mtimeMs;
+        if (modified !== undefined && now - modified > STALE_TEMP_MS) await unlink(file).catch(() => undefined);
+      }
     }
     return new DirectoryLock(dir, record);
   }

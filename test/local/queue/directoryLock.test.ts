@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DirectoryLock, LOCK_FILE, QueueDirectoryInUseError } from '../../../src/local/queue/directoryLock.js';
@@ -96,6 +96,19 @@ describe('Class: DirectoryLock', () => {
       expect((await readdir(dir)).filter((n) => n !== LOCK_FILE)).toEqual([]);
       await winners[0]!.value.release();
     }
+  });
+
+  it('removes temp records left by a crashed acquisition once they are old, and leaves recent ones', async () => {
+    const old = join(dir, `${LOCK_FILE}.crashed.tmp`);
+    const recent = join(dir, `${LOCK_FILE}.under-way.tmp`);
+    await writeFile(old, '{}');
+    await writeFile(recent, '{}');
+    const longAgo = new Date(Date.now() - 10 * 60_000);
+    await utimes(old, longAgo, longAgo);
+
+    await acquire();
+
+    expect((await readdir(dir)).sort()).toEqual([LOCK_FILE, `${LOCK_FILE}.under-way.tmp`]);
   });
 
   it('leaves alone, on release, a lock that another process took over', async () => {
