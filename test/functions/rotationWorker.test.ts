@@ -58,15 +58,40 @@ describe('Function: rotationWorker', () => {
     expect(plain()?.protector.serverKeyName).toBe(TDE_KEY_V2_NAME);
   });
 
-  it('dead-letters a crafted item that asks more than the config allows (NotInConfig), with zero ARM writes', async () => {
-    const before = env.emulator.stats.log.filter((l) => l.method === 'PUT').length;
+  const crafted: [string, unknown, RegExp][] = [
+    ['an unconfigured server', item(1, { target: `${SERVERS}/sql-primary` }), /is not configured/],
+    ['a key of a vault that is not configured', item(1, { key: 'https://evil.vault.azure.net/keys/tde-key' }), /is not in ROTATION_CONFIG/],
+    [
+      'a protector switch the config does not allow',
+      { kind: 'serverKey', target: `${SERVERS}/sql-secondary`, keyId: TDE_KEY_V2_URI, version: TDE_KEY_V2, switchProtector: true, attempt: 1, firstSeen: 'x', correlationId: 'c' },
+      /is not configured/,
+    ],
+    [
+      'a version that does not match the key id',
+      { kind: 'serverKey', target: PLAIN, keyId: TDE_KEY_V2_URI, version: TDE_KEY_V1, switchProtector: true, attempt: 1, firstSeen: 'x', correlationId: 'c' },
+      /does not match/,
+    ],
+  ];
+  it.each(crafted)('dead-letters a crafted item (%s) as NotInConfig, logged with its identifiers, with zero Azure writes', async (_name, body, why) => {
+    const writes = () => env.emulator.stats.log.filter((l) => l.method !== 'GET' && l.method !== 'HEAD').length;
+    const before = writes();
     const lines: string[] = [];
 
-    await run(item(1, { target: `${SERVERS}/sql-primary` }), lines);
+    await run(body, lines);
 
     expect(env.failures.deadLetters.map((d) => d.reason)).toEqual(['NotInConfig']);
-    expect(env.emulator.stats.log.filter((l) => l.method === 'PUT').length).toBe(before);
-    expect(lines.join('\n')).toMatch(/^error Work item dead-lettered: NotInConfig/m);
+    expect(env.failures.deadLetters[0]?.description).toMatch(why);
+    expect(writes()).toBe(before);
+    expect(lines.join('\n')).toMatch(/^error Work item dead-lettered: NotInConfig .*"target":"\/subscriptions\//m);
+  });
+
+  it('dead-letters a switch the config forbids on a configured server (NotInConfig), with zero Azure writes', async () => {
+    const envelope = { kind: 'serverKey', target: PLAIN, keyId: TDE_KEY_V2_URI, version: TDE_KEY_V2, switchProtector: false, attempt: 1, firstSeen: 'x', correlationId: 'c' };
+
+    await run(envelope);
+
+    expect(env.failures.deadLetters[0]).toMatchObject({ reason: 'NotInConfig' });
+    expect(env.failures.deadLetters[0]?.description).toContain('switchProtector=false');
   });
 
   it('schedules the next attempt with the same correlation id when ARM answers 503', async () => {

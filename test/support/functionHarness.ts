@@ -7,7 +7,7 @@ import { InvocationContext, type TriggerMetadata } from '@azure/functions';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { createServices, type ServiceOverrides, type Services } from '../../src/compositionRoot.js';
 import { loadConfig } from '../../src/config/loadConfig.js';
-import type { RunningEmulator } from '../../src/local/emulator/index.js';
+import type { EmulatorOptions, RunningEmulator } from '../../src/local/emulator/index.js';
 import { startTestEmulator } from './emulator.js';
 import { fastPolls } from './fastPolls.js';
 import { FakeFailureSink } from './fakes/fakeFailureSink.js';
@@ -34,7 +34,7 @@ export interface FunctionTestEnv {
 }
 
 /** Registers the hooks; read the returned object's fields inside tests (they change per test). */
-export function useFunctionTestEnv(rotationConfig: unknown): FunctionTestEnv {
+export function useFunctionTestEnv(rotationConfig: unknown, emulatorOptions: Partial<EmulatorOptions> = {}): FunctionTestEnv {
   let built: Services | undefined;
   const env = {
     overrides: {},
@@ -49,7 +49,7 @@ export function useFunctionTestEnv(rotationConfig: unknown): FunctionTestEnv {
     },
   } as FunctionTestEnv & { emulator: RunningEmulator; queue: FakeWorkQueue; failures: FakeFailureSink };
   beforeAll(async () => {
-    env.emulator = await startTestEmulator();
+    env.emulator = await startTestEmulator(emulatorOptions);
   });
   afterAll(async () => {
     await env.emulator.stop();
