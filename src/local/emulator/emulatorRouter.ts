@@ -46,6 +46,8 @@ export interface EmulatorRouterOptions {
   readonly clientId: string;
   /** Lifetime of minted tokens (default 24 h). */
   readonly tokenLifetimeSeconds?: number;
+  /** Signs the tokens the identity endpoint mints, and refuses any other (default: unsigned, not checked). */
+  readonly tokenSigningKey?: Buffer;
   readonly latencyMs: number;
   readonly clock: () => number;
   readonly onKeyVersionCreated: (vault: VaultState, keyName: string, version: KeyVersionState) => void;
@@ -114,14 +116,14 @@ export class EmulatorRouter {
     if (!resource) return json(400, { statusCode: 400, message: 'resource is required.' });
     const now = Math.floor(this.options.clock() / 1000);
     const exp = now + (this.options.tokenLifetimeSeconds ?? 86_400);
-    const access_token = mintToken({ aud: resource, exp, iat: now, tid: this.state.tenantId, oid: this.options.clientId });
+    const access_token = mintToken({ aud: resource, exp, iat: now, tid: this.state.tenantId, oid: this.options.clientId }, this.options.tokenSigningKey);
     return json(200, { access_token, expires_on: String(exp), resource, token_type: 'Bearer', client_id: this.options.clientId });
   }
 
   private armRequest(req: EmulatorRequest, audiences: readonly string[]): { route: string; response: EmulatorResponse; latencyMs: number } {
     const matched = this.arm.match(req);
     const route = matched?.name ?? 'arm.unknown';
-    const auth = checkBearer(req.headers['authorization'], audiences, Math.floor(this.options.clock() / 1000));
+    const auth = checkBearer(req.headers['authorization'], audiences, Math.floor(this.options.clock() / 1000), this.options.tokenSigningKey);
     if (!auth.ok) return { route, response: armAuthError(auth, audiences, this.options.clock()), latencyMs: 0 };
     if (!req.url.searchParams.get('api-version')) {
       return { route, response: armError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.'), latencyMs: 0 };
@@ -162,7 +164,7 @@ export class EmulatorRouter {
   private vaultRequest(req: EmulatorRequest, vaultName: string, suffix: { audience: string; login: string }): { route: string; response: EmulatorResponse; latencyMs: number } {
     const matched = this.keyVault.match(req, vaultName);
     const route = matched?.name ?? 'kv.unknown';
-    const auth = checkBearer(req.headers['authorization'], [suffix.audience], Math.floor(this.options.clock() / 1000));
+    const auth = checkBearer(req.headers['authorization'], [suffix.audience], Math.floor(this.options.clock() / 1000), this.options.tokenSigningKey);
     if (!auth.ok) {
       const challenge = `Bearer authorization="${suffix.login}/${this.state.tenantId}", resource="${suffix.audience}"`;
       const message =

@@ -108,6 +108,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     writeBucket: opts.writeBucket === undefined ? AZURE_WRITE_BUCKET : opts.writeBucket,
     readBucket: opts.readBucket === undefined ? AZURE_READ_BUCKET : opts.readBucket,
     identityHeader,
+    tokenSigningKey: randomBytes(32),
     clientId: randomUUID(),
     latencyMs: opts.latencyMs ?? 0,
     clock,
