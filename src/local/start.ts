@@ -13,10 +13,11 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Services } from '../compositionRoot.js';
+import type { ServiceOverrides, Services } from '../compositionRoot.js';
 import type { FunctionDefinition } from '../host/functionDefinition.js';
 import type { LocalDurableQueue } from './queue/localDurableQueue.js';
 import type { FaultSpec, RunningEmulator } from './emulator/index.js';
+import { PollSchedule } from '../domain/pollSchedule.js';
 import { consoleLogSink, shortenArmIds, type HostLogSink } from './host/hostLog.js';
 import type { LocalHost } from './host/localHost.js';
 import { findProjectRoot } from './host/projectRoot.js';
@@ -30,6 +31,7 @@ import { findProjectRoot } from './host/projectRoot.js';
 export async function loadAppFunctions(
   env: Readonly<Record<string, string | undefined>>,
   queue?: LocalDurableQueue,
+  overrides: ServiceOverrides = {},
 ): Promise<readonly FunctionDefinition[]> {
   const [{ appFunctions }, { createServices }, { loadConfig }] = await Promise.all([
     import('./appFunctions.js'),
@@ -38,7 +40,7 @@ export async function loadAppFunctions(
   ]);
   const config = loadConfig(env);
   let services: Services | undefined;
-  return appFunctions(() => (services ??= createServices(config, queue === undefined ? {} : { queue, failures: queue })));
+  return appFunctions(() => (services ??= createServices(config, { ...(queue === undefined ? {} : { queue, failures: queue }), ...overrides })));
 }
 
 /** Names of the functions the demo drives. */
@@ -183,7 +185,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     await rm(queueDir, { recursive: true, force: true }); // a demo starts from an empty queue
     queue = await LocalDurableQueue.open({ dir: queueDir });
     host = await startLocalHost({
-      functions: await loadAppFunctions(demoSettings, queue),
+      // The demo emulator finishes operations at once: poll after a fraction of a second, not the recorded 10 s.
+      functions: await loadAppFunctions(demoSettings, queue, { pollSchedule: new PollSchedule({ initialExpectedMs: 200, minDelayMs: 50 }) }),
       ...(options.port === undefined ? {} : { port: options.port }),
       env: process.env,
       queue,
@@ -229,7 +232,23 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     await host.whenIdle({ timeoutMs: options.timeoutMs ?? 60_000, ...(options.signal ? { signal: options.signal } : {}) });
     await showSyncAgentPickup(emulator, out, options.signal);
 
-    const summary = summarize(emulator, keyId, version, started, (await host.queue?.listDeadLetters())?.length ?? 0);
+    // A lost event: Event Grid gives up after 24 h, Managed HSM sends none. The reconcile timer heals it.
+    emulator.setEventWebhook(undefined);
+    const healedId = await emulator.rotateKey(DEMO_VAULT, DEMO_KEY);
+    const healed = healedId.slice(healedId.lastIndexOf('/') + 1);
+    out(`Step 6: Key Vault rotates again (version ${healed}) but the event is lost: nothing is delivered.`);
+    out(`        POST ${host.url}/admin/functions/${RECONCILE_FUNCTION} (run the hourly reconcile timer now)`);
+    const sweep = await fetch(`${host.url}/admin/functions/${RECONCILE_FUNCTION}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-functions-key': host.key },
+      body: JSON.stringify({ input: '' }),
+    });
+    await sweep.arrayBuffer();
+    await host.whenIdle({ timeoutMs: options.timeoutMs ?? 60_000, ...(options.signal ? { signal: options.signal } : {}) });
+    const onHealed = readServers(emulator, healed).filter((x) => x.hasNewKey).length;
+    out(`        host answered ${sweep.status}; ${onHealed} server(s) now hold version ${healed}, with no event`);
+
+    const summary = summarize(emulator, healedId, healed, started, (await host.queue?.listDeadLetters())?.length ?? 0);
     out('');
     for (const line of summaryLines(summary)) out(line);
     out('');

@@ -25,6 +25,7 @@ import {
   TEST_TDE_VAULT_URL,
   startTestEmulator,
 } from '../../support/emulator.js';
+import { fastPolls } from '../../support/fastPolls.js';
 
 const serverId = (name: string) =>
   `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/${TEST_RESOURCE_GROUP}/providers/Microsoft.Sql/servers/${name}`;
@@ -70,7 +71,7 @@ describe('Local host against the emulator', () => {
     let services: Services | undefined;
     const provider = (): Services => {
       const queue = host.queue!;
-      services ??= createServices(loadConfig(process.env), { queue, failures: queue });
+      services ??= createServices(loadConfig(process.env), { queue, failures: queue, pollSchedule: fastPolls() });
       return services;
     };
     const host: LocalHost = await startLocalHost({
