@@ -55,11 +55,14 @@ resource namespace 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
   }
 
   // Work items the app gives up on, with reason/description application properties (the Node trigger cannot
-  // dead-letter a message itself). Operators read this queue; nothing consumes it automatically.
+  // dead-letter a message itself). Operators read this queue; nothing consumes it automatically. Duplicate
+  // detection (the failure record's messageId is derived from the item and its attempt): a redelivered work item
+  // that dead-letters again does not leave a second record.
   resource failure 'queues' = {
     name: failureQueueName
     properties: {
-      requiresDuplicateDetection: false
+      requiresDuplicateDetection: true
+      duplicateDetectionHistoryTimeWindow: workQueue.duplicateDetectionWindow
       maxDeliveryCount: 10
       lockDuration: 'PT1M'
       defaultMessageTimeToLive: 'P14D'

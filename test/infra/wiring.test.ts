@@ -146,6 +146,8 @@ describe('Service Bus queues', () => {
     expect(work).toContain('deadLetteringOnMessageExpiration: true');
     const failure = text.slice(text.indexOf("resource failure 'queues'"));
     expect(failure).toContain('deadLetteringOnMessageExpiration: true');
+    // A redelivered item that dead-letters again must not leave a second failure record.
+    expect(failure).toContain('requiresDuplicateDetection: true');
   });
 
   it('makes the work queue session-enabled (one worker per server) and leaves the failure queue without sessions', async () => {
