@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { currentVersionState, isNewerThanCurrent } from '../../src/app/versionOrder.js';
+import { RotationError } from '../../src/domain/errors.js';
+import { parseKeyId } from '../../src/domain/keyId.js';
+import { FakeKeyReader } from '../support/fakes/fakeKeyReader.js';
+import { KEY, V1, V2, V3, keyVersion } from '../support/reconcileFixture.js';
+
+const NOW = new Date('2026-06-01T00:00:00Z');
+const id = (v: string) => parseKeyId(`${KEY}/${v}`);
+
+describe('Function: currentVersionState', () => {
+  const cases: [string, (k: FakeKeyReader) => void, { state: 'usable' | 'unusable'; code?: string }][] = [
+    ['an enabled version in its validity window is usable', (k) => k.add(keyVersion(V1, '2026-01-01T00:00:00Z')), { state: 'usable' }],
+    ['a disabled version (200, enabled: false) is unusable', (k) => k.add(keyVersion(V1, '2026-01-01T00:00:00Z', { enabled: false })), { state: 'unusable', code: 'AzureKeyVaultKeyDisabled' }],
+    [
+      'a disabled version (403 KeyDisabled) is unusable',
+      (k) => {
+        k.add(keyVersion(V1, '2026-01-01T00:00:00Z', { enabled: false }));
+        k.faults.failAlways(`${KEY}/${V1}`, new RotationError('Forbidden', 'terminal', 'disabled', { details: { statusCode: 403 } }));
+      },
+      { state: 'unusable', code: 'AzureKeyVaultKeyDisabled' },
+    ],
+    ['an expired version is unusable', (k) => k.add(keyVersion(V1, '2026-01-01T00:00:00Z', { expiresOn: new Date('2026-05-01T00:00:00Z') })), { state: 'unusable', code: 'AzureKeyVaultInvalidExpirationDate' }],
+    ['a deleted version (404) is unusable', () => undefined, { state: 'unusable', code: 'KeyVersionNotFound' }],
+  ];
+  it.each(cases)('%s', async (_name, arrange, expected) => {
+    const keys = new FakeKeyReader();
+    arrange(keys);
+
+    const state = await currentVersionState(keys, id(V1), NOW);
+
+    expect(state.state).toBe(expected.state);
+    if (state.state === 'unusable') expect(state.code).toBe(expected.code);
+  });
+
+  it('passes on an outage instead of calling the version unusable', async () => {
+    const keys = new FakeKeyReader().add(keyVersion(V1, '2026-01-01T00:00:00Z'));
+    keys.faults.failNext(`${KEY}/${V1}`, new RotationError('ServiceUnavailable', 'retriable', 'down', { details: { statusCode: 503 } }));
+
+    await expect(currentVersionState(keys, id(V1), NOW)).rejects.toMatchObject({ code: 'ServiceUnavailable' });
+  });
+});
+
+describe('Function: isNewerThanCurrent', () => {
+  const keys = new FakeKeyReader()
+    .add(keyVersion(V1, '2026-01-01T00:00:00Z'))
+    .add(keyVersion(V2, '2026-03-01T00:00:00Z'))
+    .add(keyVersion(V3, '2026-03-01T00:00:00Z'));
+
+  it.each([
+    ['a later version replaces an earlier one', V2, new Date('2026-03-01T00:00:00Z'), { state: 'usable' as const, createdOn: new Date('2026-01-01T00:00:00Z') }, true],
+    ['an earlier version never replaces a later one', V1, new Date('2026-01-01T00:00:00Z'), { state: 'usable' as const, createdOn: new Date('2026-03-01T00:00:00Z') }, false],
+    ['nor a later one that is disabled (never backwards)', V1, new Date('2026-01-01T00:00:00Z'), { state: 'unusable' as const, code: 'AzureKeyVaultKeyDisabled', reason: 'r', createdOn: new Date('2026-03-01T00:00:00Z') }, false],
+    ['anything replaces a deleted version', V1, new Date('2026-01-01T00:00:00Z'), { state: 'unusable' as const, code: 'KeyVersionNotFound', reason: 'r' }, true],
+    ['a tie goes to the version Key Vault names the latest (V3, added last)', V3, new Date('2026-03-01T00:00:00Z'), { state: 'usable' as const, createdOn: new Date('2026-03-01T00:00:00Z') }, true],
+    ['and not to the other one', V2, new Date('2026-03-01T00:00:00Z'), { state: 'usable' as const, createdOn: new Date('2026-03-01T00:00:00Z') }, false],
+  ])('%s', async (_name, candidate, created, current, expected) => {
+    expect(await isNewerThanCurrent(keys, id(candidate), created, current)).toBe(expected);
+  });
+});
