@@ -5,6 +5,7 @@
  * unusable (critical). Reads only.
  */
 import type { KeyTarget } from '../config/appConfig.js';
+import type { TargetKind } from '../domain/armId.js';
 import { mapConcurrent } from './mapConcurrent.js';
 import { planError, planRotation, type GeoRole, type KeyPlan, type PlanDeps, type PlanError, type ProtectorSummary, type ServerSource } from './planRotation.js';
 import type { CriticalDrift } from './planTarget.js';
@@ -30,7 +31,8 @@ export type DriftStatus = 'current' | 'drift' | 'error';
 
 export interface ServerDrift {
   readonly server: string;
-  readonly targetKind: 'server';
+  /** Logical server, managed instance, or database with a database-level key. */
+  readonly targetKind: TargetKind;
   readonly source: ServerSource;
   readonly role: GeoRole;
   readonly switchProtector: boolean;

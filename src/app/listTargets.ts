@@ -1,10 +1,11 @@
 /**
- * Every target of a configured key, as the reconciler would resolve it: the configured servers (with their
- * options and geo relations) and the servers of its discovery scopes whose protector is on this key now.
+ * Every target of a configured key, as the reconciler would resolve it: the configured targets (logical servers,
+ * managed instances, databases with their own key; with their options and geo relations) and the targets of its
+ * discovery scopes whose protector is on this key now.
  * Used by `status`, `plan`, the reconcile timer, and (one scope at a time) the discovery work item.
  */
 import type { KeyTarget } from '../config/appConfig.js';
-import { sameArmId } from '../domain/armId.js';
+import { sameArmId, targetKindOf } from '../domain/armId.js';
 import { isRotationError } from '../domain/errors.js';
 import { mapConcurrent } from './mapConcurrent.js';
 import type { Logger, ServerDirectory, SqlServerKeys } from './ports.js';
@@ -20,7 +21,7 @@ export interface ListTargetsDeps {
 /** The configured servers of a key, resolved. */
 export function configuredTargets(keyTarget: KeyTarget): ResolvedTarget[] {
   return keyTarget.servers.map((s) => ({
-    kind: 'server' as const,
+    kind: targetKindOf(s.id) ?? 'server',
     id: s.id,
     source: 'config' as const,
     switchProtector: s.switchProtector,
@@ -38,7 +39,8 @@ export async function discoverInScope(
   keyTarget: KeyTarget,
   scope: string,
 ): Promise<{ found: ResolvedTarget[]; unreadable: { id: string; error: unknown }[] }> {
-  const ids = (await deps.servers.listServers(scope)).filter((id) => !keyTarget.servers.some((s) => sameArmId(s.id, id)));
+  const listed = deps.servers.listTargets ? await deps.servers.listTargets(scope) : await deps.servers.listServers(scope);
+  const ids = listed.filter((id) => !keyTarget.servers.some((s) => sameArmId(s.id, id)));
   const unreadable: { id: string; error: unknown }[] = [];
   const matches = await mapConcurrent(ids, deps.config.fanOut.concurrency, async (id) => {
     try {
@@ -50,7 +52,7 @@ export async function discoverInScope(
   });
   const found = ids
     .filter((_, i) => matches[i] === true)
-    .map((id) => ({ kind: 'server' as const, id, source: 'discovery' as const, switchProtector: keyTarget.discovery?.switchProtector ?? false, geoSecondaries: [] }));
+    .map((id) => ({ kind: targetKindOf(id) ?? 'server', id, source: 'discovery' as const, switchProtector: keyTarget.discovery?.switchProtector ?? false, geoSecondaries: [] }));
   return { found, unreadable };
 }
 
@@ -60,8 +62,9 @@ export async function listTargets(deps: ListTargetsDeps, keyTarget: KeyTarget): 
   for (const scope of keyTarget.discovery?.scopes ?? []) {
     const { found, unreadable } = await discoverInScope(deps, keyTarget, scope);
     for (const u of unreadable) {
-      deps.logger.warn('Discovery could not read a server protector; server skipped', {
+      deps.logger.warn('Discovery could not read a target protector; target skipped', {
         server: u.id,
+        targetKind: targetKindOf(u.id),
         code: isRotationError(u.error) ? u.error.code : 'Unknown',
       });
     }

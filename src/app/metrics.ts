@@ -1,5 +1,5 @@
 /**
- * Rotation metrics for alerting: one record per server outcome (and per sync-agent outcome), each with its
+ * Rotation metrics for alerting: one record per target outcome (server, managed instance, database) (and per sync-agent outcome), each with its
  * time, so that "last success per server" and "failures in the last hour" are queries.
  *
  * The implementation here is deliberately log-based, without OpenTelemetry or the Application Insights SDK
@@ -9,6 +9,7 @@
  * queries in docs/operations.md.
  */
 import type { Outcome, OutcomeKind } from '../domain/outcome.js';
+import { targetKindOf, type TargetKind } from '../domain/armId.js';
 import { parseKeyId } from '../domain/keyId.js';
 import type { Logger } from './ports.js';
 
@@ -19,8 +20,10 @@ export const SYNC_AGENT_OUTCOME_PREFIX = 'SYNC_AGENT_OUTCOME';
 
 /** One server's outcome for one key version. */
 export interface RotationOutcomeRecord {
-  /** Full ARM id of the server. */
+  /** Full ARM id of the target (the field keeps its first name: alert queries read it). */
   readonly server: string;
+  /** Logical server, managed instance, or database with a database-level key; absent for an id of none of them. */
+  readonly targetKind?: TargetKind;
   readonly outcome: OutcomeKind;
   /** True when the server is on the key version (rotated, or skipped because already done / left to Azure). */
   readonly success: boolean;
@@ -88,8 +91,10 @@ export function recordServerOutcomes(metrics: Metrics, keyId: string, outcomes: 
   }
   for (const o of outcomes) {
     if (o.kind === 'deferred' && o.code === 'Queued') continue;
+    const targetKind = targetKindOf(o.target);
     metrics.rotationOutcome({
       server: o.target,
+      ...(targetKind === undefined ? {} : { targetKind }),
       outcome: o.kind,
       success: isSuccess(o),
       ...(o.kind === 'deferred' || o.kind === 'failed' ? { code: o.code } : {}),

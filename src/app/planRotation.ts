@@ -7,6 +7,7 @@
  * `reconcile` does cannot disagree.
  */
 import type { AppConfig, KeyTarget } from '../config/appConfig.js';
+import type { TargetKind } from '../domain/armId.js';
 import { isRotationError, type ErrorCode } from '../domain/errors.js';
 import { parseKeyId, serverKeyName, type KeyId } from '../domain/keyId.js';
 import { desiredVersion, type DesiredVersion, type RefusedVersion } from './desiredVersion.js';
@@ -58,8 +59,8 @@ export interface PlanError {
 
 export interface ServerPlan {
   readonly server: string;
-  /** The kind of target (logical servers today). */
-  readonly targetKind: 'server';
+  /** The kind of target: logical server, managed instance, or database with a database-level key. */
+  readonly targetKind: TargetKind;
   readonly source: ServerSource;
   readonly role: GeoRole;
   readonly geoPrimary?: string;
@@ -146,7 +147,7 @@ async function planServer(
     const after = t.geoSecondaries.length > 0 ? ` (after geo secondaries ${t.geoSecondaries.join(', ')} hold it)` : '';
     const actions = plan.actions.map((a): Unnumbered<PlannedAction> =>
       a.action === 'addKey'
-        ? { action: 'addKey', detail: `add server key ${a.serverKeyName}${after}` }
+        ? { action: 'addKey', detail: `add ${t.kind === 'server' ? 'server' : t.kind === 'managedInstance' ? 'instance' : 'database'} key ${a.serverKeyName}${after}` }
         : { action: 'switchProtector', from: a.from, detail: `switch protector from version ${a.from} to ${a.to}` },
     );
     return {

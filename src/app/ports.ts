@@ -33,30 +33,51 @@ export interface KeyReader {
   listVersions(key: KeyId): Promise<KeyVersionSummary[]>;
 }
 
-/** The TDE protector of a logical server (`encryptionProtector/current`). */
+/**
+ * The TDE protector of a target: a logical server's or a managed instance's `encryptionProtector/current`, or a
+ * database's `encryptionProtector` property (its key name then derived from the URI, as for server keys).
+ */
 export interface EncryptionProtector {
   /** Server key name in place, e.g. `contoso_tde_0123...`, or `ServiceManaged`. */
   readonly serverKeyName: string;
+  /** A database without a database-level key reports `ServiceManaged` here (it follows its server). */
   readonly serverKeyType: 'AzureKeyVault' | 'ServiceManaged';
   /** Key URI of the protector (versioned) when AzureKeyVault. */
   readonly uri?: string;
+  /** `autoRotationEnabled` (servers, managed instances) or `encryptionProtectorAutoRotation` (databases). */
   readonly autoRotationEnabled: boolean;
 }
 
-/** Azure SQL logical server keys and TDE protectors (ARM, Microsoft.Sql). Server ids are full ARM ids. */
+/**
+ * TDE keys and protectors of every kind of target (ARM, Microsoft.Sql), by full ARM id: logical servers
+ * (`servers/{s}/keys`, `encryptionProtector/current`), managed instances (`managedInstances/{mi}/keys`,
+ * `encryptionProtector/current`) and databases with database-level keys (the database's `keys` map and
+ * `encryptionProtector`, written with one database update). The names say "server" for history: an adapter
+ * dispatches by the kind of the id (src/domain/armId.ts `targetKindOf`).
+ */
 export interface SqlServerKeys {
   /** Idempotent: a key that already exists is success. Waits for the long-running operation. */
   upsertServerKey(serverId: string, serverKeyName: string, keyUri: string): Promise<void>;
-  /** Whether the server has a server key of that name. */
+  /** Whether the target has a key of that name (`{vault}_{key}_{version}`). */
   hasServerKey(serverId: string, serverKeyName: string): Promise<boolean>;
   getEncryptionProtector(serverId: string): Promise<EncryptionProtector>;
-  /** Switches the protector to an existing server key. Waits for the long-running operation. */
-  setEncryptionProtector(serverId: string, serverKeyName: string, autoRotationEnabled: boolean): Promise<void>;
+  /**
+   * Switches the protector to a key the target holds. Waits for the long-running operation. `keyUri`, when
+   * given, lets a target that takes its keys and protector in one update (a database) add the key in that same
+   * update; servers and managed instances need the key added first and ignore it.
+   */
+  setEncryptionProtector(serverId: string, serverKeyName: string, autoRotationEnabled: boolean, keyUri?: string): Promise<void>;
 }
 
-/** Finds logical servers in a scope (`/subscriptions/{id}` or `/subscriptions/{id}/resourceGroups/{rg}`). */
+/** Finds TDE targets in a scope (`/subscriptions/{id}` or `/subscriptions/{id}/resourceGroups/{rg}`). */
 export interface ServerDirectory {
+  /** Logical servers only (sync-agent discovery reads this). */
   listServers(scope: string): Promise<string[]>;
+  /**
+   * Every TDE target of the scope: logical servers, managed instances, and databases that have a database-level
+   * protector. Key discovery reads this; a directory without it lists servers only.
+   */
+  listTargets?(scope: string): Promise<string[]>;
 }
 
 /** SQL Data Sync agents (ARM). */

@@ -4,11 +4,13 @@
  *
  * 1. Resolve the item against the current ROTATION_CONFIG (the authority gate): `NotInConfig` otherwise.
  * 2. Work out the desired version from Key Vault (the item's version is only a hint).
- * 3. Plan the target (planTarget): add the server key if missing; switch the protector only when the target
+ * 3. Plan the target (planTarget), whatever its kind (logical server, managed instance, database with its own
+ *    key): add the key if missing; switch the protector only when the target
  *    opted in, the protector is on this key at an older version, auto-rotation is off and it is not versionless.
  * 4. Execute, then look again: if a newer allowed version appeared meanwhile, converge again.
  * A protector whose own version is disabled, expired or deleted is critical drift: alerted at once.
  */
+import { targetKindOf } from '../domain/armId.js';
 import { isNewerVersionInPlace } from '../domain/errorClassification.js';
 import { RotationError, isRotationError } from '../domain/errors.js';
 import type { Outcome } from '../domain/outcome.js';
@@ -20,7 +22,7 @@ import type { Notifier } from './notifier.js';
 import { criticalDriftNotification, notifySafely } from './notifier.js';
 import { planTarget, waitingForSecondaries, type TargetAction, type TargetPlan } from './planTarget.js';
 import type { KeyReader, ServerDirectory, SqlServerKeys } from './ports.js';
-import { resolveTarget } from './resolveTarget.js';
+import { resolveTarget, type ResolvedTarget } from './resolveTarget.js';
 import { itemLogProperties, retryOrDeadLetter, type RetryDeps } from './retryOrDeadLetter.js';
 
 export interface ReconcileDeps extends RetryDeps {
@@ -48,6 +50,7 @@ export async function reconcileTarget(deps: ReconcileDeps, item: ReconcileWorkIt
       deps.logger.info(`Target ${outcome.kind}: ${outcome.kind === 'rotated' ? outcome.detail : outcome.kind === 'skipped' ? outcome.reason : ''}`, {
         ...itemLogProperties(item),
         outcome: outcome.kind,
+        targetKind: targetKindOf(item.target),
       });
       return outcome;
     } catch (e) {
@@ -79,20 +82,26 @@ async function converge(deps: ReconcileDeps, item: ReconcileWorkItem): Promise<O
   }
   const last = done.length === 0 ? undefined : done.join('; ');
   if (last !== undefined) return { kind: 'rotated', target: item.target, detail: last };
-  return { kind: 'skipped', target: item.target, reason: `converged: server key present${lastNote === undefined ? '' : `; ${lastNote}`}` };
+  return { kind: 'skipped', target: item.target, reason: `converged: ${keyWordOf(resolution.target.kind)} present${lastNote === undefined ? '' : `; ${lastNote}`}` };
 }
 
-/** Runs the plan's actions in order; true when the protector moved (then the reconciler looks again). */
+/**
+ * Runs the plan's actions in order; true when the protector moved (then the reconciler looks again). A database
+ * takes its keys and its protector in one update: when it needs both, the key rides on the protector's update.
+ */
 async function execute(deps: ReconcileDeps, plan: TargetPlan, done: string[]): Promise<boolean> {
   let switched = false;
+  const oneUpdate = plan.target.kind === 'database' && plan.actions.some((a) => a.action === 'switchProtector');
   for (const a of plan.actions) {
     if (a.action === 'addKey') {
+      if (oneUpdate) continue;
       await deps.sql.upsertServerKey(plan.target.id, a.serverKeyName, a.keyUri);
-      done.push(`server key ${a.serverKeyName} added`);
+      done.push(`${keyWord(plan)} ${a.serverKeyName} added`);
       continue;
     }
     try {
-      await deps.sql.setEncryptionProtector(plan.target.id, a.serverKeyName, false);
+      await deps.sql.setEncryptionProtector(plan.target.id, a.serverKeyName, false, plan.desired.key.id);
+      if (oneUpdate && !plan.hasKey) done.push(`${keyWord(plan)} ${a.serverKeyName} added`);
       done.push(`protector switched from version ${a.from} to ${a.to}`);
       switched = true;
     } catch (e) {
@@ -110,6 +119,15 @@ async function execute(deps: ReconcileDeps, plan: TargetPlan, done: string[]): P
   return switched;
 }
 
+/** What a key of this target is called in outcome details. */
+function keyWord(plan: TargetPlan): string {
+  return keyWordOf(plan.target.kind);
+}
+
+function keyWordOf(kind: ResolvedTarget['kind']): string {
+  return kind === 'server' ? 'server key' : kind === 'managedInstance' ? 'instance key' : 'database key';
+}
+
 function reportRefusedHint(deps: ReconcileDeps, item: ReconcileWorkItem, refused: readonly { version: string; code: string; reason: string }[]): void {
   const hint = item.versionHint?.toLowerCase();
   const hit = hint === undefined ? undefined : refused.find((r) => r.version.toLowerCase() === hint);
@@ -125,8 +143,8 @@ async function alertCritical(deps: ReconcileDeps, item: ReconcileWorkItem, plan:
   const c = plan.critical;
   if (!c) return;
   deps.logger.error(
-    `CRITICAL: the TDE protector of ${plan.target.id} is on key version ${c.version}, which Azure SQL cannot use (${c.code}): ${c.reason}. Databases become inaccessible within about 30 minutes.`,
-    { ...itemLogProperties(item), code: c.code, critical: true },
+    `CRITICAL: the TDE protector of ${plan.target.id} (${plan.target.kind}) is on key version ${c.version}, which Azure SQL cannot use (${c.code}): ${c.reason}. Databases become inaccessible within about 30 minutes.`,
+    { ...itemLogProperties(item), code: c.code, critical: true, targetKind: plan.target.kind },
   );
   await notifySafely(
     deps.notifier,

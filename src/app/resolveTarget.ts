@@ -1,12 +1,12 @@
 /**
  * The authority gate. A work item is a request ("look at key K on target T"), written by our own triggers or by
  * anyone with Send rights on the queue. Before any write, it is resolved against the CURRENT ROTATION_CONFIG:
- * the key is configured; the target is one of its configured servers, or a server inside one of its discovery
- * scopes whose protector is on this key right now; every decision (switch the protector, geo relations) comes
+ * the key is configured; the target is one of its configured targets (logical servers, managed instances, databases with
+ * their own key), or a target inside one of its discovery scopes whose protector is on this key right now; every decision (switch the protector, geo relations) comes
  * from the config. Anything else is refused with `NotInConfig`, and nothing is written.
  */
 import type { AppConfig, KeyTarget } from '../config/appConfig.js';
-import { isWithinScope, parseServerId, sameArmId } from '../domain/armId.js';
+import { isWithinScope, parseTargetId, sameArmId, targetKindOf, type TargetKind } from '../domain/armId.js';
 import { RotationError } from '../domain/errors.js';
 import { parseKeyId, type KeyId } from '../domain/keyId.js';
 import type { ReconcileWorkItem } from '../domain/workItem.js';
@@ -14,7 +14,8 @@ import type { EncryptionProtector, SqlServerKeys } from './ports.js';
 
 /** A target as the config (or discovery) defines it. */
 export interface ResolvedTarget {
-  readonly kind: 'server';
+  /** Logical server, managed instance, or database with a database-level key (from the id's shape). */
+  readonly kind: TargetKind;
   /** Full ARM id. */
   readonly id: string;
   readonly source: 'config' | 'discovery';
@@ -56,7 +57,7 @@ export async function resolveTarget(
   const configured = keyTarget.servers.find((s) => sameArmId(s.id, item.target));
   if (configured) {
     const target: ResolvedTarget = {
-      kind: 'server',
+      kind: targetKindOf(configured.id) ?? 'server',
       id: configured.id,
       source: 'config',
       switchProtector: configured.switchProtector,
@@ -71,17 +72,18 @@ export async function resolveTarget(
   if (keyTarget.discovery === undefined || scope === undefined) {
     throw notInConfig(`server ${item.target} is not configured for key ${key.versionlessId} and lies in none of its discovery scopes`);
   }
+  let kind: TargetKind;
   try {
-    parseServerId(item.target);
+    kind = parseTargetId(item.target).kind;
   } catch {
-    throw notInConfig(`target ${item.target} is not a logical server id`);
+    throw notInConfig(`target ${item.target} is not the id of a logical server, managed instance or database`);
   }
   const protector = await deps.sql.getEncryptionProtector(item.target);
   if (!protectsWith(protector, key)) {
-    throw notInConfig(`server ${item.target} (discovery scope ${scope}) is not protected by key ${key.versionlessId}`);
+    throw notInConfig(`${kind === 'server' ? 'server' : kind === 'managedInstance' ? 'managed instance' : 'database'} ${item.target} (discovery scope ${scope}) is not protected by key ${key.versionlessId}`);
   }
   const target: ResolvedTarget = {
-    kind: 'server',
+    kind,
     id: item.target,
     source: 'discovery',
     switchProtector: keyTarget.discovery.switchProtector,

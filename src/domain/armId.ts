@@ -1,5 +1,6 @@
 /**
- * Azure Resource Manager ids of the resources this product touches: logical servers, sync agents, and the
+ * Azure Resource Manager ids of the resources this product touches: logical servers, managed instances, databases
+ * (the three kinds of TDE target), sync agents, and the
  * scopes (subscription, resource group) that discovery searches. Pure validation and normalisation; an
  * invalid id throws a terminal RotationError with code `InvalidArmId` naming what is wrong.
  *
@@ -156,3 +157,115 @@ export function sameArmId(a: string, b: string): boolean {
 export function isWithinScope(id: string, scope: string): boolean {
   return id.toLowerCase().startsWith(`${scope.toLowerCase().replace(/\/+$/, '')}/`);
 }
+
+// ---------------------------------------------------------------- TDE targets
+
+/** The kinds of resource whose TDE customer-managed key this product rotates. */
+export type TargetKind = 'server' | 'managedInstance' | 'database';
+
+export interface ManagedInstanceId {
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly managedInstanceName: string;
+  /** `/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Sql/managedInstances/{name}` (canonical). */
+  readonly id: string;
+}
+
+export interface DatabaseId extends Omit<ServerId, 'id'> {
+  readonly databaseName: string;
+  /** Canonical id of the logical server the database lives on. */
+  readonly serverId: string;
+  /** `{serverId}/databases/{name}` (canonical). */
+  readonly id: string;
+}
+
+/** Managed instance: 1-63 lowercase letters, digits, hyphens; not starting or ending with a hyphen. */
+const MANAGED_INSTANCE_NAME = SERVER_NAME;
+/** Database: 1-128 characters, none of `<>*%&:\/?` nor control characters, not ending in a period or space. */
+const DATABASE_NAME = /^[^<>*%&:\\/?\u0000-\u001f]{1,128}$/;
+
+/** Parses `/subscriptions/{guid}/resourceGroups/{rg}/providers/Microsoft.Sql/managedInstances/{name}`. */
+export function parseManagedInstanceId(id: string): ManagedInstanceId {
+  const what = 'managed instance';
+  const parts = segments(id, what);
+  expectSegment(id, parts[0], 'subscriptions', what);
+  const subscriptionId = subscription(id, parts[1], what);
+  expectSegment(id, parts[2], 'resourceGroups', what);
+  const rg = resourceGroup(id, parts[3], what);
+  expectSegment(id, parts[4], 'providers', what);
+  expectSegment(id, parts[5], 'Microsoft.Sql', what);
+  expectSegment(id, parts[6], 'managedInstances', what);
+  const name = (parts[7] ?? '').toLowerCase();
+  if (!MANAGED_INSTANCE_NAME.test(name)) {
+    throw new InvalidArmIdError(
+      `${what} id "${id}": name "${parts[7] ?? ''}" must be 1-63 lowercase letters, digits and hyphens, not starting or ending with a hyphen`,
+    );
+  }
+  if (parts.length > 8) throw new InvalidArmIdError(`${what} id "${id}": unexpected segments after the managed instance name`);
+  return Object.freeze({
+    subscriptionId,
+    resourceGroup: rg,
+    managedInstanceName: name,
+    id: `/subscriptions/${subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Sql/managedInstances/${name}`,
+  });
+}
+
+/** Parses `{server id}/databases/{name}` (a database of a logical server; `master` is not a TDE target). */
+export function parseDatabaseId(id: string): DatabaseId {
+  const what = 'database';
+  const parts = segments(id, what);
+  const server = parseServerSegments(id, parts, what);
+  expectSegment(id, parts[8], 'databases', what);
+  const name = parts[9];
+  if (name === undefined || !DATABASE_NAME.test(name) || /[. ]$/.test(name)) {
+    throw new InvalidArmIdError(`${what} id "${id}": database name "${name ?? ''}" must be 1-128 characters without <>*%&:\\/? and not end with a period or space`);
+  }
+  if (name.toLowerCase() === 'master') throw new InvalidArmIdError(`${what} id "${id}": master cannot have a database-level key`);
+  if (parts.length > 10) throw new InvalidArmIdError(`${what} id "${id}": unexpected segments after the database name`);
+  return Object.freeze({
+    subscriptionId: server.subscriptionId,
+    resourceGroup: server.resourceGroup,
+    serverName: server.serverName,
+    databaseName: name,
+    serverId: server.id,
+    id: `${server.id}/databases/${name}`,
+  });
+}
+
+/**
+ * The kind of TDE target an ARM id names, by its shape (`.../servers/{s}`, `.../managedInstances/{mi}`,
+ * `.../servers/{s}/databases/{db}`), or undefined when it names none of them. Does not validate names.
+ */
+export function targetKindOf(id: string): TargetKind | undefined {
+  const p = id.replace(/^\/+|\/+$/g, '').split('/');
+  if (p.length < 8 || p[4]?.toLowerCase() !== 'providers' || p[5]?.toLowerCase() !== 'microsoft.sql') return undefined;
+  const type = p[6]?.toLowerCase();
+  if (type === 'managedinstances' && p.length === 8) return 'managedInstance';
+  if (type !== 'servers') return undefined;
+  if (p.length === 8) return 'server';
+  if (p.length === 10 && p[8]?.toLowerCase() === 'databases') return 'database';
+  return undefined;
+}
+
+/** Parses any TDE target id (server, managed instance, database) into its kind and canonical id. */
+export function parseTargetId(id: string): { readonly kind: TargetKind; readonly id: string } {
+  const kind = targetKindOf(typeof id === 'string' ? id : '');
+  switch (kind) {
+    case 'managedInstance':
+      return { kind, id: parseManagedInstanceId(id).id };
+    case 'database':
+      return { kind, id: parseDatabaseId(id).id };
+    case 'server':
+      return { kind, id: parseServerId(id).id };
+    case undefined:
+      // The server parser names what is wrong with the id.
+      return { kind: 'server', id: parseServerId(id).id };
+  }
+}
+
+/** A short label of a target kind for tables and log lines. */
+export const TARGET_KIND_LABELS: Readonly<Record<TargetKind, string>> = Object.freeze({
+  server: 'server',
+  managedInstance: 'managed instance',
+  database: 'database',
+});
