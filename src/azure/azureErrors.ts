@@ -20,6 +20,7 @@ import {
   NETWORK_ERROR_CODES,
   classifyArmError,
   knownArmErrorCode,
+  minRetryDelayMs,
 } from '../domain/errorClassification.js';
 import { parseRetryAfter } from '../domain/backoff.js';
 import {
@@ -129,7 +130,7 @@ function lroFailure(rawCode: string | undefined, text: string | undefined, cause
   const cls = classifyArmError({ code: rawCode });
   return new RotationError(code.code, toClass(cls), `Operation failed: ${rawCode}: ${text ?? ''}`.trim(), {
     cause,
-    details: { ...details, ...code.extra },
+    details: withRetryFloor({ ...details, ...code.extra }, rawCode),
   });
 }
 
@@ -138,8 +139,15 @@ function classified(rawCode: string | undefined, statusCode: number | undefined,
   const cls = classifyArmError({ ...(statusCode === undefined ? {} : { statusCode }), ...(rawCode === undefined ? {} : { code: rawCode }) });
   return new RotationError(code.code, toClass(cls), `${statusCode ?? ''} ${rawCode ?? 'no error code'}: ${message}`.trim(), {
     cause,
-    details: { ...details, ...code.extra },
+    details: withRetryFloor({ ...details, ...code.extra }, rawCode),
   });
+}
+
+/** A code the table retries on a long schedule waits at least that long (as if ARM had sent Retry-After). */
+function withRetryFloor(details: ErrorDetails, rawCode: string | undefined): ErrorDetails {
+  const floor = rawCode === undefined ? undefined : minRetryDelayMs(rawCode);
+  if (floor === undefined || (details.retryAfterMs ?? 0) >= floor) return details;
+  return { ...details, retryAfterMs: floor };
 }
 
 /** The closed-union code for an Azure code: known by name, or `UnknownAzureError` / `HttpError` with the raw code kept. */

@@ -23,6 +23,10 @@
  *   (see CODE_MAX_ATTEMPTS in backoff.ts), because nobody can tell whether it was transient.
  * - 409 ServerKeyUriAlreadyExists is success: the server key name is derived from the URI (`vault_key_version`),
  *   so the URI being registered means our key is already there.
+ * - Database-level keys (Databases.json update): `PerDatabaseCMKKeyRotationAttemptedWhileOldThumbprintInUse` is
+ *   retriable on a long schedule (at least {@link OLD_THUMBPRINT_IN_USE_RETRY_MS} between attempts; the log still
+ *   uses the old key until its transactions end); a geo secondary database missing the key waits on order like a
+ *   geo secondary server; a copy or failover in progress and 409 Conflicting*Operation are retriable.
  * - 400s stay terminal even where they smell transient (AkvKeyTimeout, ManagedInstanceStarting): the spec
  *   classes them as validation failures, they concern SQL's own reachability of Key Vault or Managed Instance
  *   state, and an operator has to look; the dead-letter names the code.
@@ -37,15 +41,30 @@ export interface ArmErrorRule<C extends string = string> {
   readonly statusCode: number;
   readonly class: ArmErrorDisposition;
   readonly why: string;
+  /** A retriable code that is pointless to retry sooner: the least wait before the next attempt (a long schedule). */
+  readonly minRetryDelayMs?: number;
 }
 
 const VALIDATION = 'validation failure (400): retrying the same request cannot succeed';
 const NOT_FOUND = 'not found (404): the server, key or operation does not exist';
 const CONFLICT = 'conflict (409) that retrying does not resolve';
 
-function rules<const C extends string>(statusCode: number, cls: ArmErrorDisposition, why: string, codes: readonly C[]): ArmErrorRule<C>[] {
-  return codes.map((code) => ({ code, statusCode, class: cls, why }));
+function rules<const C extends string>(
+  statusCode: number,
+  cls: ArmErrorDisposition,
+  why: string,
+  codes: readonly C[],
+  minRetryDelayMs?: number,
+): ArmErrorRule<C>[] {
+  return codes.map((code) => ({ code, statusCode, class: cls, why, ...(minRetryDelayMs === undefined ? {} : { minRetryDelayMs }) }));
 }
+
+/**
+ * Least wait before retrying a database-level key rotation refused while the log still holds transactions
+ * encrypted with the old key: those transactions have to end (and the log move on) first, which takes minutes to
+ * hours, not seconds. With the default 10 attempts that is a window of about two and a half hours.
+ */
+export const OLD_THUMBPRINT_IN_USE_RETRY_MS = 15 * 60_000;
 
 /** The seed table: code -> class and why. Exported as data so tests iterate it. */
 export const ARM_ERROR_SEED_TABLE = Object.freeze([
@@ -53,7 +72,41 @@ export const ARM_ERROR_SEED_TABLE = Object.freeze([
     'KeyMaterialNotFoundOnRemoteServer',
     'SameKeyMaterialNotFoundOnRemoteServer',
     'SameKeyUriNotFoundOnRemoteServer',
+    // Database-level keys (Databases.json, ManagedInstanceKeys.json): the geo secondary database lacks the key.
+    'PerDatabaseCMKAKVKeyMaterialMissingOnGeoSecondary',
+    'PerDatabaseCMKAKVKeyUriMissingOnGeoSecondary',
+    'SourceDatabaseEncryptionProtectorKeyUriRequiredForPerDatabaseCMKCopyOrReplication',
   ]),
+  // Database-level keys (the update operation of Databases.json 2025-01-01).
+  ...rules(
+    400,
+    'retriable',
+    'database-level protector change blocked while active transactions hold log encrypted with the old key: retry on a long schedule',
+    ['PerDatabaseCMKKeyRotationAttemptedWhileOldThumbprintInUse'],
+    OLD_THUMBPRINT_IN_USE_RETRY_MS,
+  ),
+  ...rules(400, 'retriable', 'a copy, failover or seeding of the database is running: the same update succeeds once it ends', [
+    'UpdateNotAllowedIfGeoDrOperationInProgress',
+    'UpdateNotAllowedInCurrentReplicationState',
+  ]),
+  ...rules(400, 'terminal', 'database-level key configuration an operator has to change (geo pair, backup retention, pause)', [
+    'PerDatabaseCMKGeoPrimaryIsNotConfiguredWithDatabaseLevelEncryptionProtector',
+    'PerDatabaseCMKGeoPrimaryIsConfiguredWithDatabaseLevelEncryptionProtector',
+    'PerDatabaseCMKCopyOrReplicationAttemptedWithoutDatabaseLevelEncryptionProtector',
+    'PerDatabaseCMKGeoReplicationNotSupported',
+    'PerDBCMKNotSupportedWithLTR',
+    'UpdateNotAllowedOnPausedDatabase',
+    'AzureKeyVaultClientError',
+    'AzureKeyVaultClientInfoError',
+  ]),
+  ...rules(404, 'terminal', 'not found (404): the database does not exist', ['DatabaseDoesNotExist']),
+  ...rules(409, 'retriable', 'another operation on the database or its server is running: the same update succeeds later', [
+    'ConflictingDatabaseOperation',
+    'ConflictingServerOperation',
+    'ConflictingSystemOperationInProgress',
+  ]),
+  ...rules(503, 'retriable', 'the database is unavailable for now: transient', ['DatabaseUnavailable']),
+  ...rules(504, 'retriable', 'service request timed out: transient', ['RequestTimeout']),
   ...rules(400, 'terminal', 'refused key (same code as the pre-flight check)', [
     'AzureKeyVaultKeyDisabled',
     'AzureKeyVaultRsaKeyNotSupported',
@@ -93,8 +146,6 @@ export const ARM_ERROR_SEED_TABLE = Object.freeze([
     'ManagedInstanceStarting',
     'ManagedInstanceStoppingOrStopped',
     'MissingKeyVaultUriForRestore',
-    'PerDatabaseCMKAKVKeyMaterialMissingOnGeoSecondary',
-    'PerDatabaseCMKAKVKeyUriMissingOnGeoSecondary',
     'PerDatabaseCMKCopyOrReplicationAttemptedWithoutCurrentKeys',
     'PerDatabaseCMKCopyOrReplicationAttemptedWithoutCurrentKeysWithDatabaseName',
     'PerDatabaseCMKDWNotSupported',
@@ -156,6 +207,11 @@ export type ArmErrorCode = (typeof ARM_ERROR_SEED_TABLE)[number]['code'];
 const BY_CODE: ReadonlyMap<string, ArmErrorRule<ArmErrorCode>> = new Map(
   ARM_ERROR_SEED_TABLE.map((r) => [r.code.toLowerCase(), r]),
 );
+
+/** The least wait before retrying this code, when the table gives one (see {@link ArmErrorRule.minRetryDelayMs}). */
+export function minRetryDelayMs(code: string): number | undefined {
+  return BY_CODE.get(code.toLowerCase())?.minRetryDelayMs;
+}
 
 /** The seed table's spelling of a code (ARM codes compare case-insensitively), or undefined when unknown. */
 export function knownArmErrorCode(code: string): ArmErrorCode | undefined {

@@ -2,7 +2,7 @@ import { RestError } from '@azure/core-rest-pipeline';
 import { AggregateAuthenticationError, CredentialUnavailableError } from '@azure/identity';
 import { describe, expect, it } from 'vitest';
 import { isAlreadyThere, toRotationError } from '../../src/azure/azureErrors.js';
-import { isNewerVersionInPlace } from '../../src/domain/errorClassification.js';
+import { isNewerVersionInPlace, OLD_THUMBPRINT_IN_USE_RETRY_MS } from '../../src/domain/errorClassification.js';
 
 class NamedError extends Error {
   constructor(name: string, message: string, readonly statusCode?: number) {
@@ -113,5 +113,27 @@ describe('Function: toRotationError', () => {
   it('still treats an already registered key as already there', () => {
     expect(isAlreadyThere(toRotationError(new RestError('exists', { statusCode: 409, code: 'ServerKeyNameAlreadyExists' }), {}))).toBe(true);
     expect(isAlreadyThere(toRotationError(new RestError('other', { statusCode: 409, code: 'Conflict' }), {}))).toBe(false);
+  });
+});
+
+describe('Function: toRotationError (database-level keys)', () => {
+  it('gives a rotation blocked by the old thumbprint a long retry floor, answered directly or through a failed operation', () => {
+    const direct = toRotationError(
+      new RestError('old keys in use', { statusCode: 400, code: 'PerDatabaseCMKKeyRotationAttemptedWhileOldThumbprintInUse' }),
+      { server: 'db' },
+    );
+    const lro = toRotationError(new Error('The long-running operation has failed. PerDatabaseCMKKeyRotationAttemptedWhileOldThumbprintInUse. Key Rotation is blocked'), {});
+
+    for (const e of [direct, lro]) {
+      expect(e.code).toBe('PerDatabaseCMKKeyRotationAttemptedWhileOldThumbprintInUse');
+      expect(e.errorClass).toBe('retriable');
+      expect(e.details.retryAfterMs).toBe(OLD_THUMBPRINT_IN_USE_RETRY_MS);
+    }
+  });
+
+  it('waits on order when the geo secondary database lacks the key', () => {
+    const e = toRotationError(new RestError('missing', { statusCode: 400, code: 'PerDatabaseCMKAKVKeyUriMissingOnGeoSecondary' }), {});
+    expect(e.errorClass).toBe('waitingOnOrder');
+    expect(e.details.retryAfterMs).toBeUndefined();
   });
 });

@@ -7,9 +7,12 @@ import {
   classifyArmError,
   isNewerVersionInPlace,
   knownArmErrorCode,
+  minRetryDelayMs,
+  OLD_THUMBPRINT_IN_USE_RETRY_MS,
 } from '../../src/domain/errorClassification.js';
 
-const SPECS = ['ServerKeys.json', 'EncryptionProtectors.json'].map((f) =>
+/** Servers and managed instances: every code their key and protector operations name. */
+const SPECS = ['ServerKeys.json', 'EncryptionProtectors.json', 'ManagedInstanceKeys.json', 'ManagedInstanceEncryptionProtectors.json'].map((f) =>
   resolve(__dirname, '../../../shared/vectors/sql-spec/2025-01-01', f),
 );
 
@@ -23,6 +26,76 @@ function specCodes(): { statusCode: number; code: string }[] {
   }
   return [...seen.values()];
 }
+
+const DATABASES_SPEC = resolve(__dirname, '../../../shared/vectors/sql-spec/2025-01-01/Databases.json');
+
+/** The codes the database update (`Databases_Update`) names, with their status. */
+function databaseUpdateCodes(): Map<string, number> {
+  const spec = JSON.parse(readFileSync(DATABASES_SPEC, 'utf8')) as { paths: Record<string, Record<string, { responses: { default: { description: string } } }>> };
+  const op = Object.entries(spec.paths).find(([p]) => p.endsWith('/servers/{serverName}/databases/{databaseName}'))?.[1]['patch'];
+  const codes = new Map<string, number>();
+  for (const m of (op?.responses.default.description ?? '').matchAll(/\* (\d{3}) ([A-Za-z0-9]+) - /g)) codes.set(m[2]!, Number(m[1]));
+  return codes;
+}
+
+/**
+ * Database-level keys: what a database update that adds a key and sets the protector can meet, and what this
+ * product does with it (expectations written from the spec's descriptions, not read back from the table).
+ */
+const DATABASE_KEY_CODES = [
+  ['PerDatabaseCMKKeyRotationAttemptedWhileOldThumbprintInUse', 400, 'retriable'],
+  ['SourceDatabaseEncryptionProtectorKeyUriRequiredForPerDatabaseCMKCopyOrReplication', 400, 'waitingOnOrder'],
+  ['PerDatabaseCMKGeoPrimaryIsNotConfiguredWithDatabaseLevelEncryptionProtector', 400, 'terminal'],
+  ['PerDatabaseCMKGeoPrimaryIsConfiguredWithDatabaseLevelEncryptionProtector', 400, 'terminal'],
+  ['PerDatabaseCMKCopyOrReplicationAttemptedWithoutDatabaseLevelEncryptionProtector', 400, 'terminal'],
+  ['PerDatabaseCMKCopyOrReplicationAttemptedWithoutCurrentKeys', 400, 'terminal'],
+  ['PerDatabaseCMKGeoReplicationNotSupported', 400, 'terminal'],
+  ['PerDBCMKNotSupportedWithLTR', 400, 'terminal'],
+  ['UpdateNotAllowedOnPausedDatabase', 400, 'terminal'],
+  ['UpdateNotAllowedIfGeoDrOperationInProgress', 400, 'retriable'],
+  ['UpdateNotAllowedInCurrentReplicationState', 400, 'retriable'],
+  ['AzureKeyVaultKeyDisabled', 400, 'terminal'],
+  ['AzureKeyVaultInvalidExpirationDate', 400, 'terminal'],
+  ['AzureKeyVaultRsaKeyNotSupported', 400, 'terminal'],
+  ['AzureKeyVaultClientError', 400, 'terminal'],
+  ['AzureKeyVaultClientInfoError', 400, 'terminal'],
+  ['AzureKeyVaultKeyThumbprintIsDifferent', 400, 'terminal'],
+  ['KeyMaterialNotFoundOnRemoteServer', 400, 'waitingOnOrder'],
+  ['SameKeyMaterialNotFoundOnRemoteServer', 400, 'waitingOnOrder'],
+  ['DatabaseDoesNotExist', 404, 'terminal'],
+  ['ConflictingDatabaseOperation', 409, 'retriable'],
+  ['ConflictingServerOperation', 409, 'retriable'],
+  ['ConflictingSystemOperationInProgress', 409, 'retriable'],
+  ['OperationInterrupted', 409, 'retriable'],
+  ['AzureKeyVaultKeyNameNotFound', 409, 'terminal'],
+  ['DatabaseUnavailable', 503, 'retriable'],
+  ['AzureKeyVaultConnectionFailed', 503, 'retriable'],
+  ['RequestTimeout', 504, 'retriable'],
+] as const;
+
+describe('Function: classifyArmError (database-level keys)', () => {
+  it.each(DATABASE_KEY_CODES)('finds %s (%i) in the database update of the spec', (code, statusCode) => {
+    expect(databaseUpdateCodes().get(code)).toBe(statusCode);
+  });
+
+  it.each(DATABASE_KEY_CODES)('classifies %s (%i) as %s', (code, statusCode, cls) => {
+    expect(classifyArmError({ statusCode, code })).toBe(cls);
+    expect(classifyArmError({ code })).toBe(cls);
+  });
+
+  it('retries a rotation blocked by the old thumbprint on a long schedule, and nothing else that way', () => {
+    expect(minRetryDelayMs('PerDatabaseCMKKeyRotationAttemptedWhileOldThumbprintInUse')).toBe(OLD_THUMBPRINT_IN_USE_RETRY_MS);
+    expect(OLD_THUMBPRINT_IN_USE_RETRY_MS).toBeGreaterThanOrEqual(10 * 60_000);
+    expect(minRetryDelayMs('OperationInterrupted')).toBeUndefined();
+  });
+
+  it.each(['PerDatabaseCMKAKVKeyMaterialMissingOnGeoSecondary', 'PerDatabaseCMKAKVKeyUriMissingOnGeoSecondary'])(
+    'waits on order when the geo secondary database lacks the key (%s)',
+    (code) => {
+      expect(classifyArmError({ statusCode: 400, code })).toBe('waitingOnOrder');
+    },
+  );
+});
 
 describe('Function: classifyArmError', () => {
   it('reads a non-trivial list of codes from the specs', () => {
