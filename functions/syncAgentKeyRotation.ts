@@ -11,7 +11,7 @@ import type { InvocationContext, Timer } from '@azure/functions';
 import { checkSyncAgentHandoffs } from '../src/app/checkSyncAgentHandoffs.js';
 import { rotateSyncAgentKeys } from '../src/app/rotateSyncAgentKeys.js';
 import { recordSyncAgentOutcomes } from '../src/app/metrics.js';
-import { notifySyncAgentRun } from '../src/app/notifier.js';
+import { notifySyncAgentRun } from '../src/app/notifySyncAgentRun.js';
 import { observers, syncAgentDeps } from '../src/compositionRoot.js';
 import { summarize } from '../src/domain/outcome.js';
 import { contextLogger } from '../src/host/contextLogger.js';

@@ -11,7 +11,9 @@ import { discoverTargets } from './app/discoverTargets.js';
 import { KeyedLock } from './app/keyedLock.js';
 import type { ListTargetsDeps } from './app/listTargets.js';
 import { LogMetrics, type Metrics } from './app/metrics.js';
-import { NO_NOTIFIER, NotifyingFailureSink, type Notifier } from './app/notifier.js';
+import { NO_NOTIFIER } from './app/noNotifier.js';
+import { NotifyingFailureSink } from './app/notifyingFailureSink.js';
+import type { Notifier } from './app/ports.js';
 import type { PlanDeps } from './app/planRotation.js';
 import type { WorkItemHandlers } from './app/processWorkItem.js';
 import type { ReconcileKeysDeps } from './app/reconcileKeys.js';
@@ -27,7 +29,7 @@ import { ServiceBusFailureSink, ServiceBusWorkQueue } from './azure/serviceBusWo
 import { armCloudOptions, SqlClientFactory } from './azure/sqlClientFactory.js';
 import { WebhookNotifier } from './azure/webhookNotifier.js';
 import type { AppConfig } from './config/appConfig.js';
-import { SERVICE_BUS_CONNECTION } from './config/appConfig.js';
+import { SERVICE_BUS_NAMESPACE_SETTING } from './config/settings.js';
 import { ConfigError } from './domain/errors.js';
 import { ArmBudget } from './domain/armBudget.js';
 import { PollSchedule } from './domain/pollSchedule.js';
@@ -100,7 +102,7 @@ function queues(config: AppConfig, clock: Clock, credential: TokenCredential, o:
   if (!config.serviceBus) {
     throw new ConfigError([
       {
-        path: `${SERVICE_BUS_CONNECTION}__fullyQualifiedNamespace`,
+        path: SERVICE_BUS_NAMESPACE_SETTING,
         message: 'is required: the backoff queue needs a Service Bus namespace (e.g. contoso.servicebus.windows.net)',
       },
     ]);

@@ -24,7 +24,8 @@ import {
 } from '../domain/syncAgentHandoff.js';
 import type { Metrics } from './metrics.js';
 import { mapConcurrent } from './mapConcurrent.js';
-import { notifySafely, type Notifier } from './notifier.js';
+import { notifySafely } from './notifySafely.js';
+import type { Notifier } from './ports.js';
 import type { Clock, StoredSecretInfo } from './ports.js';
 import { resolveSyncAgents, type ResolvedSyncAgent, type SyncAgentDeps } from './rotateSyncAgentKeys.js';
 

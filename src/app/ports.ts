@@ -3,23 +3,22 @@
  * SDK failure into a RotationError (see src/domain/errors.ts); in-memory fakes implement them in tests.
  */
 import type { KeyId } from '../domain/keyId.js';
+import type { KeyVersionProperties } from '../domain/keyVersionProperties.js';
 import type { Secret } from '../domain/secret.js';
 import type { SyncAgentLiveness } from '../domain/syncAgentHandoff.js';
 import type { WorkItem } from '../domain/workItem.js';
+import type { RotationNotification } from './rotationNotification.js';
 
-/** Properties of one key version as Key Vault reports them. */
-export interface KeyVersionProperties {
-  /** Versioned key id. */
-  readonly id: string;
-  readonly version: string;
-  readonly enabled: boolean;
-  /** `RSA`, `RSA-HSM`, `EC`, `oct-HSM`, ... */
-  readonly keyType: string;
-  /** Modulus size in bits for RSA keys. */
-  readonly keySize?: number;
-  readonly notBefore?: Date;
-  readonly expiresOn?: Date;
-  readonly createdOn?: Date;
+/** Defined in the domain (the pre-flight check reads it); re-exported for the ports' users. */
+export type { KeyVersionProperties };
+
+/**
+ * Tells the people who own the keys what happened (a webhook; see src/azure/webhookNotifier.ts). Identifiers
+ * and outcomes only, never a secret. Must not reject: delivery is best effort and failures are logged by the
+ * implementation; callers still go through notifySafely, which logs a notifier that breaks the contract.
+ */
+export interface Notifier {
+  notify(notification: RotationNotification): Promise<void>;
 }
 
 /** What listing a key's versions tells (Key Vault returns no key type or size there). */

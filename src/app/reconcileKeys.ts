@@ -6,7 +6,9 @@
  */
 import { ACTIONABLE_FINDINGS, driftReport, type DriftReport } from './driftReport.js';
 import { workItemsForKey } from './acceptKeyEvent.js';
-import { criticalDriftNotification, notifySafely, type Notifier } from './notifier.js';
+import { criticalDriftNotification } from './rotationNotification.js';
+import { notifySafely } from './notifySafely.js';
+import type { Notifier } from './ports.js';
 import type { PlanDeps } from './planRotation.js';
 import type { WorkQueue } from './ports.js';
 

@@ -29,7 +29,8 @@ import {
 } from '@azure/core-rest-pipeline';
 import type { NotificationConfig } from '../config/appConfig.js';
 import type { Logger } from '../app/ports.js';
-import type { Notifier, RotationNotification } from '../app/notifier.js';
+import type { Notifier } from '../app/ports.js';
+import type { RotationNotification } from '../app/rotationNotification.js';
 
 /** The `source` field of generic payloads. */
 export const NOTIFICATION_SOURCE = 'sql-key-rotation';

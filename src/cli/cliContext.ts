@@ -3,7 +3,8 @@
  * first use, with the CLI's in-process queue and dead-letter store), a logger, and the notifier.
  */
 import { randomUUID } from 'node:crypto';
-import { NO_NOTIFIER, type Notifier } from '../app/notifier.js';
+import { NO_NOTIFIER } from '../app/noNotifier.js';
+import type { Notifier } from '../app/ports.js';
 import type { Clock, Logger } from '../app/ports.js';
 import { createServices, type ServiceOverrides, type Services } from '../compositionRoot.js';
 import { loadConfig } from '../config/loadConfig.js';

@@ -39,11 +39,12 @@
  *
  * Other settings: `ServiceBusConnection__fullyQualifiedNamespace` ({ns}.servicebus.windows.net, .chinacloudapi.cn or
  * .usgovcloudapi.net; absent = embedded local queue; a connection string in `ServiceBusConnection` is refused:
- * managed identity only), `ROTATION_QUEUE_NAME`, `ROTATION_FAILURE_QUEUE_NAME` (defaults below), `AZURE_CLOUD`
+ * managed identity only), `ROTATION_QUEUE_NAME`, `ROTATION_FAILURE_QUEUE_NAME` (names and defaults: settings.ts), `AZURE_CLOUD`
  * (`AzureCloud` | `AzureChinaCloud` | `AzureUSGovernment`, default AzureCloud: see src/domain/azureCloud.ts).
  */
 import type { AzureCloud } from '../domain/azureCloud.js';
 import type { KeyId } from '../domain/keyId.js';
+import type { RetryPolicy } from '../domain/retryPolicy.js';
 
 export interface ServerTarget {
   /** Full ARM id of the logical server (normalised: as written, validated). */
@@ -95,15 +96,8 @@ export interface SyncAgentConfig {
   readonly handoffWindowMs?: number;
 }
 
-export interface RetryPolicy {
-  readonly baseMs: number;
-  readonly capMs: number;
-  /** Attempts in all, the first included. */
-  readonly maxAttempts: number;
-  /** Waiting-on-order (geo secondaries not ready): fixed-ish schedule of its own. */
-  readonly orderDelayMs: number;
-  readonly orderMaxAttempts: number;
-}
+/** Defined in the domain (the backoff arithmetic reads it); re-exported for the configuration's readers. */
+export type { RetryPolicy } from '../domain/retryPolicy.js';
 
 export interface FanOutConfig {
   /** Events with at most this many targets are attempted inline first; larger ones go straight to the queue. */
@@ -139,17 +133,3 @@ export interface AppConfig {
    */
   readonly cloud: AzureCloud;
 }
-
-/** Queue names used when the app settings do not name others. */
-export const DEFAULT_QUEUE_NAME = 'sql-key-rotation';
-export const DEFAULT_FAILURE_QUEUE_NAME = 'sql-key-rotation-failures';
-/** The Service Bus connection name of the trigger (`ServiceBusConnection__fullyQualifiedNamespace`). */
-export const SERVICE_BUS_CONNECTION = 'ServiceBusConnection';
-/** App setting holding the sync-agent timer's NCRONTAB schedule. */
-export const SYNC_AGENT_SCHEDULE_SETTING = 'SYNC_AGENT_ROTATION_SCHEDULE';
-/** Weekly, Sunday 03:00 UTC (NCRONTAB, six fields). */
-export const DEFAULT_SYNC_AGENT_SCHEDULE = '0 0 3 * * 0';
-/** App setting holding the reconcile timer's NCRONTAB schedule. */
-export const RECONCILE_SCHEDULE_SETTING = 'RECONCILE_SCHEDULE';
-/** Hourly, on the hour (NCRONTAB, six fields). */
-export const DEFAULT_RECONCILE_SCHEDULE = '0 0 * * * *';

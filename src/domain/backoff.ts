@@ -6,7 +6,7 @@
  * secondary does not have the key yet) use a flat delay with +/-10% jitter on a schedule of their own, because
  * waiting longer and longer does not make the secondary arrive sooner.
  */
-import type { RetryPolicy } from '../config/appConfig.js';
+import type { RetryPolicy } from './retryPolicy.js';
 import { OPERATION_FAILED_MAX_ATTEMPTS } from './errorClassification.js';
 import type { ErrorCode } from './errors.js';
 

@@ -2,7 +2,7 @@
  * Pre-flight check of a new key version before any ARM write: refuses what Azure SQL would refuse anyway,
  * with the code Azure itself would return, so the refusal is terminal, immediate and costs no ARM write.
  */
-import type { KeyVersionProperties } from '../app/ports.js';
+import type { KeyVersionProperties } from './keyVersionProperties.js';
 
 export type PreflightCode = 'AzureKeyVaultKeyDisabled' | 'AzureKeyVaultRsaKeyNotSupported' | 'AzureKeyVaultInvalidExpirationDate';
 

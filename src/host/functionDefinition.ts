@@ -3,7 +3,7 @@
  * host through `app.*` and run by the local host (src/local/host), so both execute the same handler code.
  */
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { RECONCILE_SCHEDULE_SETTING, SERVICE_BUS_CONNECTION, SYNC_AGENT_SCHEDULE_SETTING } from '../config/appConfig.js';
+import { QUEUE_NAME_SETTING, RECONCILE_SCHEDULE_SETTING, SERVICE_BUS_CONNECTION, SYNC_AGENT_SCHEDULE_SETTING } from '../config/settings.js';
 
 export type FunctionDefinition =
   | {
@@ -29,8 +29,6 @@ export type FunctionDefinition =
       readonly handler: (message: unknown, context: InvocationContext) => Promise<void>;
     };
 
-/** App setting naming the work queue; the trigger binding resolves `%ROTATION_QUEUE_NAME%` from it. */
-export const QUEUE_NAME_SETTING = 'ROTATION_QUEUE_NAME';
 /** Trigger settings of the Service Bus work-queue function (the local host feeds it from its own queue). */
 export const WORK_QUEUE_TRIGGER = {
   type: 'serviceBusQueue',

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { checkSyncAgentHandoffs, type HandoffDeps } from '../../src/app/checkSyncAgentHandoffs.js';
 import { LogMetrics } from '../../src/app/metrics.js';
-import type { Notifier, RotationNotification } from '../../src/app/notifier.js';
+import type { Notifier } from '../../src/app/ports.js';
+import type { RotationNotification } from '../../src/app/rotationNotification.js';
 import { rotateSyncAgentKeys, type SyncAgentDeps } from '../../src/app/rotateSyncAgentKeys.js';
 import type { RetryPolicy, SyncAgentConfig } from '../../src/config/appConfig.js';
 import { RotationError } from '../../src/domain/errors.js';

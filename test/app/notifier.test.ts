@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import {
-  NotifyingFailureSink,
-  notifySyncAgentRun,
-  type Notifier,
-  type RotationNotification,
-} from '../../src/app/notifier.js';
+import { NotifyingFailureSink } from '../../src/app/notifyingFailureSink.js';
+import { notifySyncAgentRun } from '../../src/app/notifySyncAgentRun.js';
+import type { Notifier } from '../../src/app/ports.js';
+import type { RotationNotification } from '../../src/app/rotationNotification.js';
 import type { ReconcileWorkItem } from '../../src/domain/workItem.js';
-import { criticalDriftNotification } from '../../src/app/notifier.js';
+import { criticalDriftNotification } from '../../src/app/rotationNotification.js';
 import { CaptureLogger } from '../support/fakes/captureLogger.js';
 import { FakeClock } from '../support/fakes/fakeClock.js';
 import { FakeFailureSink } from '../support/fakes/fakeFailureSink.js';

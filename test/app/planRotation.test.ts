@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { desiredVersion } from '../../src/app/desiredVersion.js';
 import { KeyedLock } from '../../src/app/keyedLock.js';
-import { NO_NOTIFIER } from '../../src/app/notifier.js';
+import { NO_NOTIFIER } from '../../src/app/noNotifier.js';
 import { planRotation, type PlanDeps } from '../../src/app/planRotation.js';
 import { reconcileTarget, type ReconcileDeps } from '../../src/app/reconcileTarget.js';
 import type { EncryptionProtector } from '../../src/app/ports.js';

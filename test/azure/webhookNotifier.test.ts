@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RotationNotification } from '../../src/app/notifier.js';
-import { deadLetterNotification, keyVersionNotification, syncAgentNotification } from '../../src/app/notifier.js';
+import type { RotationNotification } from '../../src/app/rotationNotification.js';
+import { deadLetterNotification, keyVersionNotification, syncAgentNotification } from '../../src/app/rotationNotification.js';
 import { formatNotification, MAX_LISTED_TARGETS, WebhookNotifier } from '../../src/azure/webhookNotifier.js';
 import { CaptureLogger } from '../support/fakes/captureLogger.js';
 import { startReceiver, type Receiver } from '../cli/receiver.js';

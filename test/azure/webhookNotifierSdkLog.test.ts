@@ -6,7 +6,7 @@
 import { createDefaultHttpClient, createPipelineFromOptions, createPipelineRequest } from '@azure/core-rest-pipeline';
 import { AzureLogger, getLogLevel, setLogLevel, type AzureLogLevel } from '@azure/logger';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { deadLetterNotification } from '../../src/app/notifier.js';
+import { deadLetterNotification } from '../../src/app/rotationNotification.js';
 import { WebhookNotifier } from '../../src/azure/webhookNotifier.js';
 import { CaptureLogger } from '../support/fakes/captureLogger.js';
 import { startReceiver, type Receiver } from '../cli/receiver.js';

@@ -4,16 +4,14 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_FAILURE_QUEUE_NAME,
   DEFAULT_QUEUE_NAME,
+  DEFAULT_RECONCILE_SCHEDULE,
   DEFAULT_SYNC_AGENT_SCHEDULE,
+  QUEUE_NAME_SETTING,
+  RECONCILE_SCHEDULE_SETTING,
   SERVICE_BUS_CONNECTION,
   SYNC_AGENT_SCHEDULE_SETTING,
-} from '../../src/config/appConfig.js';
-import { QUEUE_NAME_SETTING } from '../../src/host/functionDefinition.js';
+} from '../../src/config/settings.js';
 import { bicepFiles, bicepParser, declarations, nodesOfType, readRepoFile, ROOT } from './bicepParser.js';
-
-/** The reconcile timer's app setting and default (issue 10: `RECONCILE_SCHEDULE`, hourly). */
-const RECONCILE_SCHEDULE_SETTING = 'RECONCILE_SCHEDULE';
-const DEFAULT_RECONCILE_SCHEDULE = '0 0 * * * *';
 
 /** Built-in role definition GUIDs, as published in Azure's built-in roles reference. */
 const BUILT_IN = {
@@ -382,6 +380,8 @@ describe('App settings', () => {
     expect(SERVICE_BUS_CONNECTION).toBe('ServiceBusConnection');
     expect(QUEUE_NAME_SETTING).toBe('ROTATION_QUEUE_NAME');
     expect(SYNC_AGENT_SCHEDULE_SETTING).toBe('SYNC_AGENT_ROTATION_SCHEDULE');
+    expect(RECONCILE_SCHEDULE_SETTING).toBe('RECONCILE_SCHEDULE');
+    expect(DEFAULT_RECONCILE_SCHEDULE).toBe('0 0 * * * *');
   });
 });
 

@@ -3,7 +3,7 @@
  * auto-rotation server, every collaborator exposed for the test to steer and inspect.
  */
 import { KeyedLock } from '../../src/app/keyedLock.js';
-import type { RotationNotification } from '../../src/app/notifier.js';
+import type { RotationNotification } from '../../src/app/rotationNotification.js';
 import type { EncryptionProtector } from '../../src/app/ports.js';
 import type { ReconcileDeps } from '../../src/app/reconcileTarget.js';
 import type { KeyTarget, RetryPolicy, ServerTarget } from '../../src/config/appConfig.js';

@@ -16,7 +16,8 @@
  * After SQL Data Sync's retirement every agent is skipped with the reason.
  */
 import { readSyncAgentHandoff } from '../../app/checkSyncAgentHandoffs.js';
-import { notifySafely, syncAgentNotification } from '../../app/notifier.js';
+import { notifySafely } from '../../app/notifySafely.js';
+import { syncAgentNotification } from '../../app/rotationNotification.js';
 import { processSyncAgentItem, resolveSyncAgents, type ResolvedSyncAgent } from '../../app/rotateSyncAgentKeys.js';
 import { syncAgentDeps } from '../../compositionRoot.js';
 import { sameArmId } from '../../domain/armId.js';

@@ -2,21 +2,7 @@
  * App-setting expressions in trigger settings (`%NAME%`), resolved the way the Functions host resolves them:
  * from the app settings (here the environment), with this project's documented defaults.
  */
-import {
-  DEFAULT_QUEUE_NAME,
-  DEFAULT_RECONCILE_SCHEDULE,
-  DEFAULT_SYNC_AGENT_SCHEDULE,
-  RECONCILE_SCHEDULE_SETTING,
-  SYNC_AGENT_SCHEDULE_SETTING,
-} from '../../config/appConfig.js';
-import { QUEUE_NAME_SETTING } from '../../host/functionDefinition.js';
-
-/** Settings the project documents a default for. */
-export const APP_SETTING_DEFAULTS: Readonly<Record<string, string>> = {
-  [SYNC_AGENT_SCHEDULE_SETTING]: DEFAULT_SYNC_AGENT_SCHEDULE,
-  [RECONCILE_SCHEDULE_SETTING]: DEFAULT_RECONCILE_SCHEDULE,
-  [QUEUE_NAME_SETTING]: DEFAULT_QUEUE_NAME,
-};
+import { APP_SETTING_DEFAULTS } from '../../config/settings.js';
 
 /** Thrown when an expression names a setting that is neither set nor defaulted. */
 export class AppSettingMissingError extends Error {

@@ -16,7 +16,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { TriggerMetadata } from '@azure/functions';
-import { SERVICE_BUS_CONNECTION } from '../../config/appConfig.js';
+import { SERVICE_BUS_NAMESPACE_SETTING } from '../../config/settings.js';
 import type { FunctionDefinition } from '../../host/functionDefinition.js';
 import { LocalDurableQueue } from '../queue/localDurableQueue.js';
 import { resolveAppSetting } from './appSettings.js';
@@ -241,7 +241,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const actualPort = (server.address() as AddressInfo).port;
   const baseUrl = `http://${hostname}:${actualPort}`;
 
-  const namespace = env[`${SERVICE_BUS_CONNECTION}__fullyQualifiedNamespace`]?.trim();
+  const namespace = env[SERVICE_BUS_NAMESPACE_SETTING]?.trim();
   let queue: LocalDurableQueue | undefined;
   let ownsQueue = false;
   let localPump: LocalQueuePump | undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_QUEUE_NAME, DEFAULT_SYNC_AGENT_SCHEDULE } from '../../../src/config/appConfig.js';
+import { DEFAULT_QUEUE_NAME, DEFAULT_SYNC_AGENT_SCHEDULE } from '../../../src/config/settings.js';
 import { AppSettingMissingError, resolveAppSetting } from '../../../src/local/host/appSettings.js';
 
 describe('Function: resolveAppSetting', () => {
