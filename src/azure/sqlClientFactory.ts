@@ -5,10 +5,8 @@
 import { SqlManagementClient, type SqlManagementClientOptionalParams } from '@azure/arm-sql';
 import type { TokenCredential } from '@azure/identity';
 import type { AzureCloud } from '../domain/azureCloud.js';
-import { ArmBudget } from '../domain/armBudget.js';
-import type { WriteBudget } from '../domain/writeBudget.js';
+import type { ArmBudget } from '../domain/armBudget.js';
 import { armBudgetPolicy } from './armBudgetPolicy.js';
-import { armWriteBudgetPolicy } from './armWriteBudgetPolicy.js';
 import { shortRetryOptions } from './clientOptions.js';
 
 /** Longest wait for an ARM token taken inside one invocation; beyond it the item is rescheduled. */
@@ -16,11 +14,8 @@ export const MAX_BUDGET_WAIT_MS = 120_000;
 
 /** How the factory's clients pace themselves against ARM's per-subscription buckets. */
 export interface ArmPacing {
-  /**
-   * One per process, shared by every client of the factory: reads and writes wait for their tokens (see
-   * armBudgetPolicy). A {@link WriteBudget} paces writes only (the earlier model, kept until every caller moves).
-   */
-  readonly budget: ArmBudget | WriteBudget;
+  /** One per process, shared by every client of the factory: reads and writes wait for their tokens (see armBudgetPolicy). */
+  readonly budget: ArmBudget;
   /** Longest SDK retry delay (Retry-After of a 429/503) taken in process; see longWaitPolicy. */
   readonly maxInlineWaitMs: number;
   /** Longest wait for an ARM token taken in process (default {@link MAX_BUDGET_WAIT_MS}). */
@@ -40,11 +35,7 @@ export class SqlClientFactory {
     this.#credential = credential;
     const defaults = shortRetryOptions(pacing?.maxInlineWaitMs);
     const budgetPolicy =
-      pacing === undefined
-        ? undefined
-        : pacing.budget instanceof ArmBudget
-          ? armBudgetPolicy({ budget: pacing.budget, maxWaitMs: pacing.maxBudgetWaitMs ?? MAX_BUDGET_WAIT_MS })
-          : armWriteBudgetPolicy({ budget: pacing.budget, maxInlineWaitMs: pacing.maxInlineWaitMs });
+      pacing === undefined ? undefined : armBudgetPolicy({ budget: pacing.budget, maxWaitMs: pacing.maxBudgetWaitMs ?? MAX_BUDGET_WAIT_MS });
     this.#options = {
       retryOptions: defaults.retryOptions,
       ...options,

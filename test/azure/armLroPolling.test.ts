@@ -3,7 +3,7 @@
  * a while, no Retry-After), scaled down to fractions of a second: when the polls go out, how many ARM reads an
  * operation costs, and that polls wait for read tokens instead of being answered 429.
  */
-import { DefaultAzureCredential } from '@azure/identity';
+import { freshEmulatorCredential } from './freshEmulatorCredential.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ArmSqlServerKeys } from '../../src/azure/armSqlServerKeys.js';
 import { SqlClientFactory } from '../../src/azure/sqlClientFactory.js';
@@ -41,7 +41,7 @@ describe('ArmSqlServerKeys polling (real @azure/arm-sql against an emulator with
   it('polls once, when the operation is expected to be done, and skips the final GET of the resource', async () => {
     emulator = await start();
     const schedule = new PollSchedule({}, { serverKey: OPERATION_MS + 50, encryptionProtector: OPERATION_MS + 50 });
-    const adapter = new ArmSqlServerKeys(new SqlClientFactory(new DefaultAzureCredential(), { retryOptions: { maxRetries: 0 } }), { pollSchedule: schedule });
+    const adapter = new ArmSqlServerKeys(new SqlClientFactory(freshEmulatorCredential(), { retryOptions: { maxRetries: 0 } }), { pollSchedule: schedule });
     const before = emulator.stats.log.length;
 
     await adapter.upsertServerKey(`${SERVERS}/sql-plain`, TDE_KEY_V2_NAME, TDE_KEY_V2_URI);
@@ -54,7 +54,7 @@ describe('ArmSqlServerKeys polling (real @azure/arm-sql against an emulator with
   it('learns the duration of an operation kind from the operations before it', async () => {
     emulator = await start({ estate: estateWith(12) });
     const schedule = new PollSchedule({ initialExpectedMs: 150, minDelayMs: 10 });
-    const adapter = new ArmSqlServerKeys(new SqlClientFactory(new DefaultAzureCredential(), { retryOptions: { maxRetries: 0 } }), { pollSchedule: schedule });
+    const adapter = new ArmSqlServerKeys(new SqlClientFactory(freshEmulatorCredential(), { retryOptions: { maxRetries: 0 } }), { pollSchedule: schedule });
 
     for (let i = 0; i < 6; i++) await adapter.upsertServerKey(`${SERVERS}/sql-extra-${i}`, TDE_KEY_V2_NAME, TDE_KEY_V2_URI);
     const before = emulator.stats.log.length;
@@ -69,7 +69,7 @@ describe('ArmSqlServerKeys polling (real @azure/arm-sql against an emulator with
     emulator = await start({ estate: estateWith(10), readBucket: bucket, writeBucket: bucket });
     const budget = new ArmBudget({ buckets: { read: bucket, write: bucket }, reserveFraction: 0 });
     const adapter = new ArmSqlServerKeys(
-      new SqlClientFactory(new DefaultAzureCredential(), { retryOptions: { maxRetries: 0 } }, { budget, maxInlineWaitMs: 5_000 }),
+      new SqlClientFactory(freshEmulatorCredential(), { retryOptions: { maxRetries: 0 } }, { budget, maxInlineWaitMs: 5_000 }),
       { pollSchedule: new PollSchedule({ minDelayMs: 10 }, { serverKey: 100 }) },
     );
 
@@ -83,7 +83,7 @@ describe('ArmSqlServerKeys polling (real @azure/arm-sql against an emulator with
   it('answers the reads that follow its own writes from memory when asked to, as ARM would answer them', async () => {
     emulator = await start();
     const clock = { ms: Date.now() };
-    const adapter = new ArmSqlServerKeys(new SqlClientFactory(new DefaultAzureCredential(), { retryOptions: { maxRetries: 0 } }), {
+    const adapter = new ArmSqlServerKeys(new SqlClientFactory(freshEmulatorCredential(), { retryOptions: { maxRetries: 0 } }), {
       pollIntervalMs: 10,
       rememberWritesMs: 60_000,
       now: () => clock.ms,

@@ -3,7 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ArmSqlServerKeys } from '../../src/azure/armSqlServerKeys.js';
 import { SqlClientFactory } from '../../src/azure/sqlClientFactory.js';
 import { isRotationError, type RotationError } from '../../src/domain/errors.js';
-import { WriteBudget } from '../../src/domain/writeBudget.js';
+import { ArmBudget } from '../../src/domain/armBudget.js';
+import { freshEmulatorCredential } from './freshEmulatorCredential.js';
 import type { RunningEmulator } from '../../src/local/emulator/index.js';
 import {
   TDE_KEY_V1_NAME,
@@ -150,12 +151,13 @@ describe('ArmSqlServerKeys (real @azure/arm-sql against the emulator)', () => {
     expect(rg.map((id) => id.split('/').at(-1)).sort()).toEqual(['sql-plain', 'sql-primary', 'sql-secondary']);
   });
 
-  it('paces writes with the client-side budget so the subscription bucket never answers 429', async () => {
-    const local = await startTestEmulator({ writeBucket: { capacity: 3, refillPerSecond: 5 } });
+  it('paces reads and writes with the client-side budget so the subscription buckets never answer 429', async () => {
+    const bucket = { capacity: 3, refillPerSecond: 5 };
+    const local = await startTestEmulator({ writeBucket: bucket, readBucket: bucket });
     try {
       const paced = new ArmSqlServerKeys(
-        new SqlClientFactory(new DefaultAzureCredential(), { retryOptions: { maxRetries: 0 } }, {
-          budget: new WriteBudget({ capacity: 3, refillPerSecond: 5 }),
+        new SqlClientFactory(freshEmulatorCredential(), { retryOptions: { maxRetries: 0 } }, {
+          budget: new ArmBudget({ buckets: { read: bucket, write: bucket }, reserveFraction: 0 }),
           maxInlineWaitMs: 5_000,
         }),
         { pollIntervalMs: 10 },
