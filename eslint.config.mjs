@@ -1,6 +1,14 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** `no-restricted-imports` patterns, shared by the layer blocks below. */
+export const NO_AZURE_SDK = { group: ['@azure/*'], message: 'src/domain and src/app import no Azure SDK: add a port in src/app/ports.ts.' };
+export const NO_ADAPTERS = {
+  group: ['**/azure/**', '**/functionsHost/**', '**/host/**', '**/cli/**', '**/compositionRoot*', '**/functions/**'],
+  message: 'src/domain and src/app import no adapter, host, CLI or composition root.',
+};
+export const NO_LOCAL = { group: ['**/local/**'], message: 'Only src/local (and bench, test) may know the local emulator and host.' };
+
 export default tseslint.config(
   { ignores: ['dist/**', 'dist-bundle/**', 'node_modules/**', 'coverage/**', '.local-azure/**', 'eslint.config.mjs', 'scripts/**/*.mjs', 'bin/**'] },
   js.configs.recommended,
@@ -14,27 +22,29 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  // Layer boundaries: one `no-restricted-imports` block per layer, and each file in exactly one of them (in flat
+  // config a later block that sets the same rule for a file replaces the earlier one). test/lint/boundaries.test.ts
+  // fails when the effective config of a layer loses a pattern.
   {
-    // The domain and the use cases know no SDK and no adapter.
-    files: ['src/domain/**/*.ts', 'src/app/**/*.ts'],
+    // The domain is pure: no SDK, no adapter, no configuration, no use case.
+    files: ['src/domain/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
-        'error',
-        { patterns: [
-          { group: ['@azure/*'], message: 'src/domain and src/app import no Azure SDK: add a port in src/app/ports.ts.' },
-          { group: ['**/azure/**', '**/local/**'], message: 'src/domain and src/app import no adapter.' },
-        ] },
-      ],
+      'no-restricted-imports': ['error', { patterns: [NO_AZURE_SDK, NO_ADAPTERS, NO_LOCAL, { group: ['**/config/**', '**/app/**'], message: 'src/domain imports no configuration and no use case: move the type into src/domain.' }] }],
     },
   },
   {
-    // Nothing outside src/local knows the emulator exists.
-    files: ['functions/**/*.ts', 'src/domain/**/*.ts', 'src/app/**/*.ts', 'src/azure/**/*.ts', 'src/config/**/*.ts', 'src/host/**/*.ts', 'src/cli/**/*.ts', 'src/compositionRoot.ts'],
+    // The use cases know their ports, the domain and the configuration's types; no SDK, no adapter.
+    files: ['src/app/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
-        'error',
-        { patterns: [{ group: ['**/local/**'], message: 'Only src/local may know the local emulator and host.' }] },
-      ],
+      'no-restricted-imports': ['error', { patterns: [NO_AZURE_SDK, NO_ADAPTERS, NO_LOCAL] }],
+    },
+  },
+  {
+    // Nothing outside src/local (and the benchmarks and tests that drive it) knows the emulator and local host exist.
+    files: ['src/**/*.ts', 'functions/**/*.ts'],
+    ignores: ['src/local/**', 'src/domain/**', 'src/app/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [NO_LOCAL] }],
     },
   },
   {
