@@ -4,10 +4,12 @@
  */
 import type { InvocationContext } from '@azure/functions';
 import type { Logger } from '../app/ports.js';
+import { redactSecretLike } from '../domain/redactSecretLike.js';
 
+/** Every line passes through {@link redactSecretLike}: a last line of defence, never the only one. */
 export function contextLogger(context: InvocationContext): Logger {
   const line = (message: string, properties?: Record<string, unknown>): string =>
-    properties === undefined ? message : `${message} ${JSON.stringify(properties)}`;
+    redactSecretLike(properties === undefined ? message : `${message} ${JSON.stringify(properties)}`);
   return {
     info: (m, p) => context.info(line(m, p)),
     warn: (m, p) => context.warn(line(m, p)),

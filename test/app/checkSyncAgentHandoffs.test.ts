@@ -13,6 +13,7 @@ import { FakeSecretStore } from '../support/fakes/fakeSecretStore.js';
 import { FakeServerDirectory } from '../support/fakes/fakeServerDirectory.js';
 import { FakeSyncAgents } from '../support/fakes/fakeSyncAgents.js';
 import { FakeWorkQueue } from '../support/fakes/fakeWorkQueue.js';
+import { expectNoSecretIn } from '../support/secrecy.js';
 
 const SUB = '00000000-1111-2222-3333-444444444444';
 const SERVER = `/subscriptions/${SUB}/resourceGroups/rg-sync/providers/Microsoft.Sql/servers/sql-a`;
@@ -177,6 +178,6 @@ describe('Function: checkSyncAgentHandoffs', () => {
 
     const everything = [logger.text(), safeStringify(notifier.sent), safeStringify(result)].join('\n');
     expect(syncAgents.generatedKeys).toHaveLength(2);
-    for (const key of syncAgents.generatedKeys) expect(everything).not.toContain(key);
+    expectNoSecretIn(everything, syncAgents.generatedKeys);
   });
 });

@@ -19,6 +19,7 @@ import { FakeSecretStore } from '../support/fakes/fakeSecretStore.js';
 import { FakeServerDirectory } from '../support/fakes/fakeServerDirectory.js';
 import { FakeSyncAgents } from '../support/fakes/fakeSyncAgents.js';
 import { FakeWorkQueue } from '../support/fakes/fakeWorkQueue.js';
+import { expectNoSecretIn } from '../support/secrecy.js';
 
 const SUB = '00000000-1111-2222-3333-444444444444';
 const RG = `/subscriptions/${SUB}/resourceGroups/rg-sync`;
@@ -446,7 +447,7 @@ describe('Function: rotateSyncAgentKeys (secrets stay secret)', () => {
       safeStringify(thrown),
       String(outcomes.map((o) => Object.values(o).join(' '))),
     ].join('\n');
-    for (const key of syncAgents.generatedKeys) expect(everything).not.toContain(key);
+    expectNoSecretIn(everything, syncAgents.generatedKeys);
   });
 
   it('queue messages of a sync-agent item hold identifiers only', () => {

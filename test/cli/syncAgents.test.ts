@@ -4,6 +4,7 @@ import { submitCurrentKey } from '../../src/local/emulator/index.js';
 import { startTestEmulator, TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID, TEST_SYNC_VAULT, TEST_SYNC_VAULT_URL } from '../support/emulator.js';
 import { AGENT_1, cli, testRotationConfig, type SyncRotateJson, type SyncStatusJson } from './cliHarness.js';
 import { startReceiver, type Receiver } from './receiver.js';
+import { expectNoSecretIn } from '../support/secrecy.js';
 
 describe('CLI: sync-agents', () => {
   let emulator: RunningEmulator;
@@ -67,7 +68,7 @@ describe('CLI: sync-agents', () => {
       lastAliveTime: expect.stringMatching(/Z$/),
       handoff: { state: 'awaitingPickup', overdueAt: expect.stringMatching(/Z$/) },
     });
-    for (const out of [rotated.stdout, rotated.stderr, status.stdout, json.stdout]) expect(out).not.toContain(key);
+    expectNoSecretIn([rotated.stdout, rotated.stderr, status.stdout, json.stdout].join('\n'), [key ?? ''].filter((k) => k !== ''));
   });
 
   it('status: an overdue handoff exits 2; once the agent is back it exits 0', async () => {
