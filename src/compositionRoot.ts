@@ -20,7 +20,10 @@ import type { ReconcileKeysDeps } from './app/reconcileKeys.js';
 import { reconcileTarget, type ReconcileDeps } from './app/reconcileTarget.js';
 import type { RetryDeps } from './app/retryOrDeadLetter.js';
 import { processSyncAgentItem, type SyncAgentDeps } from './app/rotateSyncAgentKeys.js';
+import { ArmDatabaseKeys } from './azure/armDatabaseKeys.js';
+import { ArmManagedInstanceKeys, managedInstancePollSchedule } from './azure/armManagedInstanceKeys.js';
 import { ArmSqlServerKeys } from './azure/armSqlServerKeys.js';
+import { ArmTargetKeys } from './azure/armTargetKeys.js';
 import { ArmSyncAgents } from './azure/armSyncAgents.js';
 import { MAX_INLINE_WAIT_MS, shortRetryOptions } from './azure/clientOptions.js';
 import { KeyVaultKeyReader } from './azure/keyVaultKeyReader.js';
@@ -77,16 +80,23 @@ export function createServices(config: AppConfig, o: ServiceOverrides = {}): Ser
   // One ARM budget per process for reads and writes, per subscription, corrected by ARM's own headers (which
   // every instance sees alike), shared by every ARM client.
   const sqlClients = new SqlClientFactory(credential, armCloudOptions(config.cloud), { budget: new ArmBudget(), maxInlineWaitMs: MAX_INLINE_WAIT_MS });
+  // Every kind of TDE target behind one port: servers and databases share the learned schedule, managed
+  // instances (minutes per operation) keep their own unless the entry point gives one schedule for all.
+  const schedule = o.pollSchedule ?? new PollSchedule();
   const arm =
     o.sql === undefined || o.servers === undefined
-      ? new ArmSqlServerKeys(sqlClients, { pollSchedule: o.pollSchedule ?? new PollSchedule() })
+      ? new ArmTargetKeys({
+          servers: new ArmSqlServerKeys(sqlClients, { pollSchedule: schedule }),
+          managedInstances: new ArmManagedInstanceKeys(sqlClients, { pollSchedule: o.pollSchedule ?? managedInstancePollSchedule() }),
+          databases: new ArmDatabaseKeys(sqlClients, { pollSchedule: schedule }),
+        })
       : undefined;
   const { queue, failures } = queues(config, clock, credential, o);
   return {
     config,
     keys: o.keys ?? new CachedKeyReader(new KeyVaultKeyReader(credential), clock),
-    sql: o.sql ?? (arm as ArmSqlServerKeys),
-    servers: o.servers ?? (arm as ArmSqlServerKeys),
+    sql: o.sql ?? (arm as ArmTargetKeys),
+    servers: o.servers ?? (arm as ArmTargetKeys),
     syncAgents: o.syncAgents ?? new ArmSyncAgents(sqlClients),
     secrets: o.secrets ?? new KeyVaultSecretStore(credential, { additionalPolicies: shortRetryOptions().additionalPolicies }),
     queue,

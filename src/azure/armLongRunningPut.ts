@@ -26,13 +26,15 @@ export interface LongRunningPutOptions {
   readonly fixedIntervalMs?: number;
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
+  /** Default PUT; a database update is a long-running PATCH (Location polling, final state via location). */
+  readonly method?: 'PUT' | 'PATCH';
 }
 
 type Status = 'running' | 'succeeded' | { failed: string };
 
 /** Sends the PUT and returns once ARM says the operation succeeded; throws as the SDK would otherwise. */
 export async function longRunningPut(client: ArmRequestSender, url: string, body: unknown, o: LongRunningPutOptions): Promise<void> {
-  const put = await send(client, createPipelineRequest({ url, method: 'PUT', body: JSON.stringify(body), headers: createHttpHeaders(JSON_HEADERS) }));
+  const put = await send(client, createPipelineRequest({ url, method: o.method ?? 'PUT', body: JSON.stringify(body), headers: createHttpHeaders(JSON_HEADERS) }));
   const acceptedAt = o.now();
   if (put.status === 200 || put.status === 201 || put.status === 204) return;
   const statusUrl = put.headers.get('azure-asyncoperation') ?? put.headers.get('operation-location');

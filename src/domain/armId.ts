@@ -182,7 +182,7 @@ export interface DatabaseId extends Omit<ServerId, 'id'> {
 /** Managed instance: 1-63 lowercase letters, digits, hyphens; not starting or ending with a hyphen. */
 const MANAGED_INSTANCE_NAME = SERVER_NAME;
 /** Database: 1-128 characters, none of `<>*%&:\/?` nor control characters, not ending in a period or space. */
-const DATABASE_NAME = /^[^<>*%&:\\/?\u0000-\u001f]{1,128}$/;
+const DATABASE_NAME = /^[^<>*%&:\\/?\p{Cc}]{1,128}$/u;
 
 /** Parses `/subscriptions/{guid}/resourceGroups/{rg}/providers/Microsoft.Sql/managedInstances/{name}`. */
 export function parseManagedInstanceId(id: string): ManagedInstanceId {
