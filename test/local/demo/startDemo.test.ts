@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostLogRecord } from '../../../src/local/host/hostLog.js';
-import { DEMO_THROTTLED_SERVER, startDemo, type RunningDemo } from '../../../src/local/start.js';
+import { DEMO_THROTTLED_SERVER, startDemo, type RunningDemo } from '../../../src/local/demo/startDemo.js';
 
 describe('Function: startDemo', () => {
   let dir: string;
