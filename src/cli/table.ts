@@ -17,9 +17,12 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
   return [line(head ?? []), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n') + '\n';
 }
 
-/** `resourceGroup/server` from a server ARM id (`rg/server/agent` for a sync agent); the input otherwise. */
+/**
+ * `resourceGroup/server` from a server ARM id (`rg/server/agent` for a sync agent, `rg/server/database` for a
+ * database, `rg/instance` for a managed instance); the input otherwise.
+ */
 export function shortServerName(id: string): string {
-  const m = /\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Sql\/servers\/([^/]+)(?:\/syncAgents\/([^/]+))?/i.exec(id);
+  const m = /\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Sql\/(?:servers|managedInstances)\/([^/]+)(?:\/(?:syncAgents|databases)\/([^/]+))?/i.exec(id);
   if (!m) return id;
   return m[3] === undefined ? `${m[1]}/${m[2]}` : `${m[1]}/${m[2]}/${m[3]}`;
 }

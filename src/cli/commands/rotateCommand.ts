@@ -10,6 +10,7 @@
  * "refused"?, "outcomes": Outcome[], "summary": {rotated, skipped, deferred, failed} }] }`. Exit 0 when every target
  * ended rotated or skipped, 1 when a key could not be read, a newer version was refused, or a target failed.
  */
+import { targetKindOf } from '../../domain/armId.js';
 import { workItemsForKey } from '../../app/acceptKeyEvent.js';
 import { ACTIONABLE_FINDINGS, driftReport } from '../../app/driftReport.js';
 import { configuredTargets, listTargets } from '../../app/listTargets.js';
@@ -137,5 +138,5 @@ export function outcomeRow(o: Outcome): string[] {
 /** A rotation table row: the outcome row with the kind of target (logical servers today) after the name. */
 function targetRow(o: Outcome): string[] {
   const [name = '', ...rest] = outcomeRow(o);
-  return [name, 'server', ...rest];
+  return [name, targetKindOf(o.target) ?? 'server', ...rest];
 }

@@ -1,5 +1,6 @@
 /**
- * Azure Resource Manager, Microsoft.Sql slice: servers, server keys, the encryption protector and sync agents,
+ * Azure Resource Manager, Microsoft.Sql slice: servers, server keys, the encryption protector and sync agents
+ * (managed instances: armManagedInstanceRoutes.ts; databases with database-level keys: armDatabaseRoutes.ts),
  * with SQL's validation errors and ARM's long-running-operation protocol (202 + Azure-AsyncOperation + Location
  * + Retry-After, then polling), as the service recordings in ../shared/vectors show.
  */
@@ -7,6 +8,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { armError, json, parseJsonBody, type EmulatorRequest, type EmulatorResponse } from './emulatorHttp.js';
 import { parseKeyUri, type EmulatorState, type ServerKeyState, type ServerState, type SyncAgentState } from './emulatorState.js';
 import { keyRegenerated, observeSyncAgent } from './syncAgentSimulation.js';
+import { ArmDatabaseRoutes } from './armDatabaseRoutes.js';
+import { ArmManagedInstanceRoutes } from './armManagedInstanceRoutes.js';
 
 /** Settings of the ARM routes. */
 export interface ArmSqlOptions {
@@ -35,7 +38,14 @@ export interface ArmRoute {
 }
 
 /** Kinds of long-running operation, as they appear in the operation URLs (`{kind}AzureAsyncOperation`). */
-export type LroKind = 'serverKey' | 'encryptionProtector';
+export type LroKind = 'serverKey' | 'encryptionProtector' | 'managedInstanceKey' | 'managedInstanceProtector' | 'database';
+
+/** Where an operation runs (its `locations/{location}` operation URLs). */
+export interface OperationScope {
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly location: string;
+}
 
 interface Operation {
   readonly id: string;
@@ -48,6 +58,7 @@ interface Operation {
 }
 
 const RX_SERVERS_SUB = /^\/subscriptions\/([^/]+)\/providers\/microsoft\.sql\/servers\/?$/i;
+const RX_INSTANCES_SUB = /^\/subscriptions\/([^/]+)\/providers\/microsoft\.sql\/managedinstances\/?$/i;
 const RX_RG = /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.sql\/(.*)$/i;
 
 /** Operations remembered for polling. */
@@ -68,11 +79,16 @@ const DISPLAY_LOCATIONS: Record<string, string> = {
 /** The Microsoft.Sql routes over an {@link EmulatorState}. */
 export class ArmSqlRoutes {
   private readonly operations = new Map<string, Operation>();
+  private readonly instances: ArmManagedInstanceRoutes;
+  private readonly databases: ArmDatabaseRoutes;
 
   constructor(
     readonly state: EmulatorState,
-    private readonly options: ArmSqlOptions,
-  ) {}
+    readonly options: ArmSqlOptions,
+  ) {
+    this.instances = new ArmManagedInstanceRoutes(this);
+    this.databases = new ArmDatabaseRoutes(this);
+  }
 
   /** The route for this request, or undefined when it is not a Microsoft.Sql route this emulator knows. */
   match(req: EmulatorRequest): ArmRoute | undefined {
@@ -86,6 +102,11 @@ export class ArmSqlRoutes {
       const sub = m[1];
       return route('arm.servers.list', sub, () => this.page(req, this.state.serversInSubscription(sub), (s) => this.serverBody(s)));
     }
+    m = RX_INSTANCES_SUB.exec(path + '/');
+    if (m?.[1] && method === 'GET') {
+      const sub = m[1];
+      return route('arm.managedInstances.list', sub, () => this.instances.list(req, sub));
+    }
     m = RX_RG.exec(path);
     if (!m?.[1] || !m[2]) return undefined;
     const sub = m[1];
@@ -98,6 +119,10 @@ export class ArmSqlRoutes {
       if (kind.endsWith('azureasyncoperation')) return route('arm.operations.status', sub, () => this.operationStatus(opId));
       if (kind.endsWith('operationresults')) return route('arm.operations.result', sub, () => this.operationResult(opId));
       return undefined;
+    }
+    if (seg0?.toLowerCase() === 'managedinstances') return this.instances.match(req, sub, rg, rest.slice(1), method, route);
+    if (seg0?.toLowerCase() === 'servers' && child?.toLowerCase() === 'databases' && serverName) {
+      return this.databases.match(req, sub, rg, serverName, rest.slice(3), method, route);
     }
     if (seg0?.toLowerCase() !== 'servers' || extra.length > 0) return undefined;
     if (serverName === undefined || serverName === '') {
@@ -195,8 +220,8 @@ export class ArmSqlRoutes {
     });
   }
 
-  /** SQL's checks of the Key Vault key behind a server key or protector. */
-  private keyMaterialProblem(server: ServerState, vaultName: string, keyName: string, version: string | undefined): EmulatorResponse | undefined {
+  /** SQL's checks of the Key Vault key behind a server, instance or database key or protector. */
+  keyMaterialProblem(server: { readonly name: string }, vaultName: string, keyName: string, version: string | undefined): EmulatorResponse | undefined {
     const vault = this.state.vault(vaultName);
     if (!vault) return armError(400, 'AkvHostNotResolvingFromNode', `AKV host '${vaultName}' is not resolvable from SQL, on server '${server.name}'.`);
     const kv = this.state.keyVersion(vaultName, keyName, version);
@@ -260,16 +285,21 @@ export class ArmSqlRoutes {
   }
 
   /** True when the protector in place is another version of the same vault key, created after `next`. */
-  private olderThanProtector(server: ServerState, next: { vault: string; name: string; version?: string }): boolean {
+  olderThanProtector(server: Pick<ServerState, 'keys' | 'protector'>, next: { vault: string; name: string; version?: string }): boolean {
     const inPlace = server.protector.serverKeyType === 'AzureKeyVault' ? server.keys.get(server.protector.serverKeyName.toLowerCase()) : undefined;
-    const current = inPlace?.uri === undefined ? undefined : parseKeyUri(inPlace.uri);
+    return inPlace?.uri === undefined ? false : this.olderThanKey(inPlace.uri, next);
+  }
+
+  /** True when `inPlaceUri` is another version of the same vault key, created after `next`. */
+  olderThanKey(inPlaceUri: string, next: { vault: string; name: string; version?: string }): boolean {
+    const current = parseKeyUri(inPlaceUri);
     if (!current?.version || !next.version || current.vault !== next.vault || current.name.toLowerCase() !== next.name.toLowerCase()) return false;
     const versions = this.state.vault(next.vault)?.keys.get(next.name.toLowerCase())?.versions ?? [];
     const at = (v: string): number => versions.findIndex((k) => k.version === v.toLowerCase());
     return at(next.version) < at(current.version);
   }
 
-  private syncAutoRotationFlags(server: ServerState): void {
+  syncAutoRotationFlags(server: Pick<ServerState, 'keys' | 'protector'>): void {
     for (const k of server.keys.values()) {
       k.autoRotationEnabled = k.name.toLowerCase() === server.protector.serverKeyName.toLowerCase() && server.protector.autoRotationEnabled;
     }
@@ -277,7 +307,11 @@ export class ArmSqlRoutes {
 
   // ---- long-running operations -------------------------------------------------------------------------------
 
-  private accepted(req: EmulatorRequest, server: ServerState, kind: LroKind, operation: string, result: () => unknown): EmulatorResponse {
+  /**
+   * Starts a long-running operation and answers 202: with Azure-AsyncOperation, Location and Retry-After, or (a
+   * database update, final state via location) with Location alone, as the spec's example shows.
+   */
+  accepted(req: EmulatorRequest, server: OperationScope, kind: LroKind, operation: string, result: () => unknown, locationOnly = false): EmulatorResponse {
     const id = randomUUID();
     const now = this.options.clock();
     const startTime = new Date(now).toISOString();
@@ -290,6 +324,8 @@ export class ArmSqlRoutes {
       if (oldest !== undefined) this.operations.delete(oldest);
     }
     const base = `https://${req.url.host}/subscriptions/${server.subscriptionId}/resourceGroups/${server.resourceGroup}/providers/Microsoft.Sql/locations/${server.location}`;
+    const apiVersion = req.url.searchParams.get('api-version') ?? '';
+    if (locationOnly) return json(202, {}, { location: `${base}/${kind}OperationResults/${id}?api-version=${apiVersion}`, ...this.retryAfter() });
     return json(
       202,
       { operation, startTime },
@@ -332,7 +368,7 @@ export class ArmSqlRoutes {
 
   // ---- bodies --------------------------------------------------------------------------------------------------
 
-  private page<T>(req: EmulatorRequest, items: readonly T[], toBody: (t: T) => unknown): EmulatorResponse {
+  page<T>(req: EmulatorRequest, items: readonly T[], toBody: (t: T) => unknown): EmulatorResponse {
     const skip = Number(req.url.searchParams.get('$skiptoken') ?? '0') || 0;
     const size = this.options.pageSize;
     const value = items.slice(skip, skip + size).map(toBody);
@@ -434,11 +470,11 @@ function keysServiceManagedLast(s: ServerState): ServerKeyState[] {
   return [...keys.filter((k) => k.serverKeyType !== 'ServiceManaged'), ...keys.filter((k) => k.serverKeyType === 'ServiceManaged')];
 }
 
-function displayLocation(location: string): string {
+export function displayLocation(location: string): string {
   return DISPLAY_LOCATIONS[location.toLowerCase()] ?? location;
 }
 
-function notFound(type: string, name: string, rg: string): EmulatorResponse {
+export function notFound(type: string, name: string, rg: string): EmulatorResponse {
   return armError(404, 'ResourceNotFound', `The Resource '${type}/${name}' under resource group '${rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`);
 }
 

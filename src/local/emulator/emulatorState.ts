@@ -58,6 +58,48 @@ export interface ServerState {
   readonly geoSecondaries: ServerState[];
   /** By lower-cased agent name. */
   readonly syncAgents: Map<string, SyncAgentState>;
+  /** By lower-cased database name (user databases; key rotation reads those with a database-level protector). */
+  readonly databases: Map<string, DatabaseState>;
+}
+
+/** A SQL Managed Instance: keys and protector as a logical server's; geo links are instance failover groups. */
+export interface ManagedInstanceState {
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly name: string;
+  readonly location: string;
+  readonly id: string;
+  /** By lower-cased key name. */
+  readonly keys: Map<string, ServerKeyState>;
+  protector: ProtectorState;
+  geoPrimary?: ManagedInstanceState;
+  readonly geoSecondaries: ManagedInstanceState[];
+}
+
+/** One entry of a database's `keys` map. */
+export interface DatabaseKeyState {
+  readonly uri: string;
+  readonly thumbprint: string;
+  readonly creationDate: string;
+}
+
+/** A database of a logical server, with its database-level keys and protector (both absent: it follows its server). */
+export interface DatabaseState {
+  readonly name: string;
+  readonly id: string;
+  readonly server: ServerState;
+  /** By lower-cased key URI. */
+  readonly keys: Map<string, DatabaseKeyState>;
+  /** Key URI of the database-level protector. */
+  encryptionProtector?: string;
+  encryptionProtectorAutoRotation: boolean;
+  /**
+   * Active transactions still hold log encrypted with the old key: a protector change is refused with 400
+   * `PerDatabaseCMKKeyRotationAttemptedWhileOldThumbprintInUse` until a test clears it.
+   */
+  oldThumbprintInUse: boolean;
+  geoPrimary?: DatabaseState;
+  readonly geoSecondaries: DatabaseState[];
 }
 
 export interface KeyVersionState {
@@ -199,6 +241,7 @@ export class EmulatorState {
   private readonly serversBySub = new Map<string, ServerState[]>();
   private readonly serversByRg = new Map<string, ServerState[]>();
   private readonly vaultsByName = new Map<string, VaultState>();
+  private readonly instancesByKey = new Map<string, ManagedInstanceState>();
 
   constructor(estate: Estate) {
     this.tenantId = estate.tenantId;
@@ -225,6 +268,8 @@ export class EmulatorState {
       }
     }
     const pendingGeo: [ServerState, string][] = [];
+    const pendingMiGeo: [ManagedInstanceState, string][] = [];
+    const pendingDbGeo: [DatabaseState, string][] = [];
     for (const sub of estate.subscriptions) {
       for (const rg of sub.resourceGroups) {
         for (const s of rg.servers) {
@@ -257,6 +302,32 @@ export class EmulatorState {
             });
           }
           if (s.geoSecondaryOf) pendingGeo.push([server, s.geoSecondaryOf]);
+          for (const d of s.databases ?? []) {
+            const db = this.addDatabase(server, d.name);
+            for (const uri of d.keys ?? []) this.putDatabaseKey(db, uri);
+            if (d.encryptionProtector !== undefined) {
+              if (!db.keys.has(d.encryptionProtector.toLowerCase())) throw new Error(`database ${d.name}: protector ${d.encryptionProtector} is not one of its keys`);
+              db.encryptionProtector = d.encryptionProtector;
+            }
+            db.encryptionProtectorAutoRotation = d.encryptionProtectorAutoRotation ?? false;
+            if (d.geoSecondaryOf) pendingDbGeo.push([db, d.geoSecondaryOf]);
+          }
+        }
+        for (const m of rg.managedInstances ?? []) {
+          const mi = this.addManagedInstance(sub.id, rg.name, m.name, m.location);
+          for (const k of m.keys ?? []) {
+            const name = k.name ?? serverKeyNameFor(k.uri);
+            if (!name) throw new Error(`managed instance ${m.name}: key uri ${k.uri} is not a Key Vault key URI`);
+            this.putServerKey(mi, name, k.uri, toIso(k.creationDate));
+          }
+          if (m.protector?.serverKeyType === 'AzureKeyVault') {
+            if (!mi.keys.has(m.protector.serverKeyName.toLowerCase())) {
+              throw new Error(`managed instance ${m.name}: protector key ${m.protector.serverKeyName} is not one of its keys`);
+            }
+            mi.protector = { serverKeyName: m.protector.serverKeyName, serverKeyType: 'AzureKeyVault', autoRotationEnabled: m.protector.autoRotationEnabled ?? false };
+            for (const k of mi.keys.values()) k.autoRotationEnabled = k.name.toLowerCase() === mi.protector.serverKeyName.toLowerCase() && mi.protector.autoRotationEnabled;
+          }
+          if (m.geoSecondaryOf) pendingMiGeo.push([mi, m.geoSecondaryOf]);
         }
       }
     }
@@ -264,6 +335,20 @@ export class EmulatorState {
       const primary = this.resolveServerRef(secondary.subscriptionId, ref);
       if (!primary) throw new Error(`server ${secondary.name}: geoSecondaryOf ${ref} is unknown`);
       this.linkGeo(primary, secondary);
+    }
+    for (const [secondary, ref] of pendingMiGeo) {
+      const [rg, name] = ref.split('/');
+      const primary = rg && name ? this.managedInstance(secondary.subscriptionId, rg, name) : undefined;
+      if (!primary) throw new Error(`managed instance ${secondary.name}: geoSecondaryOf ${ref} is unknown`);
+      secondary.geoPrimary = primary;
+      primary.geoSecondaries.push(secondary);
+    }
+    for (const [secondary, ref] of pendingDbGeo) {
+      const [rg, serverName, dbName] = ref.split('/');
+      const primary = rg && serverName && dbName ? this.server(secondary.server.subscriptionId, rg, serverName)?.databases.get(dbName.toLowerCase()) : undefined;
+      if (!primary) throw new Error(`database ${secondary.name}: geoSecondaryOf ${ref} is unknown`);
+      secondary.geoPrimary = primary;
+      primary.geoSecondaries.push(secondary);
     }
   }
 
@@ -280,6 +365,7 @@ export class EmulatorState {
       protector: { serverKeyName: 'ServiceManaged', serverKeyType: 'ServiceManaged', autoRotationEnabled: false },
       geoSecondaries: [],
       syncAgents: new Map(),
+      databases: new Map(),
     };
     const key = serverKey(subscriptionId, resourceGroup, name);
     if (this.serversByKey.has(key)) throw new Error(`duplicate server ${id}`);
@@ -287,6 +373,63 @@ export class EmulatorState {
     pushTo(this.serversBySub, subscriptionId.toLowerCase(), server);
     pushTo(this.serversByRg, `${subscriptionId}/${resourceGroup}`.toLowerCase(), server);
     return server;
+  }
+
+  /** Adds a managed instance (ServiceManaged protector). */
+  addManagedInstance(subscriptionId: string, resourceGroup: string, name: string, location: string): ManagedInstanceState {
+    const id = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Sql/managedInstances/${name}`;
+    const mi: ManagedInstanceState = {
+      subscriptionId,
+      resourceGroup,
+      name,
+      location,
+      id,
+      keys: new Map([['servicemanaged', { name: 'ServiceManaged', serverKeyType: 'ServiceManaged', autoRotationEnabled: false }]]),
+      protector: { serverKeyName: 'ServiceManaged', serverKeyType: 'ServiceManaged', autoRotationEnabled: false },
+      geoSecondaries: [],
+    };
+    const key = serverKey(subscriptionId, resourceGroup, name);
+    if (this.instancesByKey.has(key)) throw new Error(`duplicate managed instance ${id}`);
+    this.instancesByKey.set(key, mi);
+    return mi;
+  }
+
+  /** One managed instance, or undefined (names compare case-insensitively). */
+  managedInstance(subscriptionId: string, resourceGroup: string, name: string): ManagedInstanceState | undefined {
+    return this.instancesByKey.get(serverKey(subscriptionId, resourceGroup, name));
+  }
+
+  /** The managed instances of a subscription, or of one of its resource groups. */
+  managedInstancesIn(subscriptionId: string, resourceGroup?: string): ManagedInstanceState[] {
+    return [...this.instancesByKey.values()].filter(
+      (m) => m.subscriptionId.toLowerCase() === subscriptionId.toLowerCase() && (resourceGroup === undefined || m.resourceGroup.toLowerCase() === resourceGroup.toLowerCase()),
+    );
+  }
+
+  /** Adds a user database to a server (no database-level key). */
+  addDatabase(server: ServerState, name: string): DatabaseState {
+    const db: DatabaseState = {
+      name,
+      id: `${server.id}/databases/${name}`,
+      server,
+      keys: new Map(),
+      encryptionProtectorAutoRotation: false,
+      oldThumbprintInUse: false,
+      geoSecondaries: [],
+    };
+    if (server.databases.has(name.toLowerCase())) throw new Error(`duplicate database ${db.id}`);
+    server.databases.set(name.toLowerCase(), db);
+    return db;
+  }
+
+  /** Adds a key URI to a database's `keys` (thumbprint from the vault's key material when known). */
+  putDatabaseKey(db: DatabaseState, uri: string): DatabaseKeyState {
+    const parsed = parseKeyUri(uri);
+    const version = parsed ? this.keyVersion(parsed.vault, parsed.name, parsed.version) : undefined;
+    const existing = db.keys.get(uri.toLowerCase());
+    const key: DatabaseKeyState = { uri, thumbprint: thumbprintOf(version?.n ?? uri), creationDate: existing?.creationDate ?? new Date().toISOString() };
+    db.keys.set(uri.toLowerCase(), key);
+    return key;
   }
 
   /** Makes `secondary` the geo secondary of `primary`. */
@@ -320,8 +463,8 @@ export class EmulatorState {
     return this.serversBySub.has(subscriptionId.toLowerCase());
   }
 
-  /** Adds or replaces a server key (thumbprint from the vault's key material when known). */
-  putServerKey(server: ServerState, name: string, uri: string, creationDate?: string): ServerKeyState {
+  /** Adds or replaces a server (or managed instance) key (thumbprint from the vault's key material when known). */
+  putServerKey(server: Pick<ServerState, 'keys' | 'protector' | 'location'>, name: string, uri: string, creationDate?: string): ServerKeyState {
     const parsed = parseKeyUri(uri);
     const version = parsed ? this.keyVersion(parsed.vault, parsed.name, parsed.version) : undefined;
     const existing = server.keys.get(name.toLowerCase());

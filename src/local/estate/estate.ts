@@ -1,6 +1,6 @@
 /**
  * The estate: what exists in the emulated Azure when it starts (subscriptions, SQL servers with their keys,
- * protectors, geo links and sync agents; key vaults with key versions and secrets). Read from a JSON file.
+ * protectors, geo links, sync agents and databases (database-level keys); managed instances; key vaults with key versions and secrets). Read from a JSON file.
  *
  * Times are ISO 8601 strings or Unix seconds. Server references (`geoSecondaryOf`) are `"{resourceGroup}/{server}"`
  * in the same subscription, or a full ARM server id.
@@ -24,6 +24,29 @@ export interface EstateSubscription {
 export interface EstateResourceGroup {
   readonly name: string;
   readonly servers: readonly EstateServer[];
+  readonly managedInstances?: readonly EstateManagedInstance[];
+}
+
+/** A SQL Managed Instance: keys and protector as a server's. */
+export interface EstateManagedInstance {
+  readonly name: string;
+  readonly location: string;
+  readonly keys?: readonly EstateServerKey[];
+  readonly protector?: EstateProtector;
+  /** Geo secondary (instance failover group) of that instance: `"{rg}/{instance}"` in the same subscription. */
+  readonly geoSecondaryOf?: string;
+}
+
+/** A user database; with `keys` and `encryptionProtector` it has database-level customer-managed keys. */
+export interface EstateDatabase {
+  readonly name: string;
+  /** Key Vault key URIs of the database's `keys` map. */
+  readonly keys?: readonly string[];
+  /** One of `keys`: the database-level protector. */
+  readonly encryptionProtector?: string;
+  readonly encryptionProtectorAutoRotation?: boolean;
+  /** Geo secondary of that database: `"{rg}/{server}/{database}"` in the same subscription. */
+  readonly geoSecondaryOf?: string;
 }
 
 export interface EstateServer {
@@ -37,6 +60,7 @@ export interface EstateServer {
   /** This server is the geo secondary of that one (`"{rg}/{server}"` or an ARM id). */
   readonly geoSecondaryOf?: string;
   readonly syncAgents?: readonly EstateSyncAgent[];
+  readonly databases?: readonly EstateDatabase[];
 }
 
 export interface EstateServerKey {
