@@ -42,6 +42,8 @@ export interface ArmBudgetSettings {
   readonly reserveFraction: number;
   /** Window over which other clients' consumption is averaged. */
   readonly othersWindowMs: number;
+  /** A grant with no answer after this long no longer holds a place in the unconfirmed window (a hung request). */
+  readonly unconfirmedTimeoutMs: number;
 }
 
 export const DEFAULT_ARM_BUDGET_SETTINGS: ArmBudgetSettings = {
@@ -49,6 +51,7 @@ export const DEFAULT_ARM_BUDGET_SETTINGS: ArmBudgetSettings = {
   maxUnconfirmed: 4,
   reserveFraction: 0.05,
   othersWindowMs: 5_000,
+  unconfirmedTimeoutMs: 30_000,
 };
 
 /** What ARM answered to a request that held a token. */
@@ -63,7 +66,7 @@ export interface ArmAnswer {
 /** The result of {@link ArmBudget.tryTake}. */
 export type TakeResult =
   | { readonly granted: true; readonly ticket: number }
-  /** `retryInMs` undefined: wait for an answer in flight (the unconfirmed window is full). */
+  /** `retryInMs`: when to ask again if nothing else happens (an answer coming back is also a reason to ask again). */
   | { readonly granted: false; readonly retryInMs: number | undefined };
 
 interface Bucket {
@@ -81,7 +84,8 @@ interface Bucket {
   lastObservedAt: number | undefined;
   blockedUntil: number;
   nextTicket: number;
-  readonly unanswered: Set<number>;
+  /** Tickets granted and not answered yet, with the time they were granted. */
+  readonly unanswered: Map<number, number>;
 }
 
 /** ARM's per-subscription read and write buckets, as one client sees them. */
@@ -97,12 +101,20 @@ export class ArmBudget {
   tryTake(subscriptionId: string, kind: ArmRequestKind, nowMs: number): TakeResult {
     const b = this.#advance(subscriptionId, kind, nowMs);
     if (nowMs < b.blockedUntil) return { granted: false, retryInMs: b.blockedUntil - nowMs };
-    if (b.unanswered.size >= this.#settings.maxUnconfirmed) return { granted: false, retryInMs: undefined };
+    if (b.unanswered.size >= this.#settings.maxUnconfirmed) {
+      const expired = nowMs - this.#settings.unconfirmedTimeoutMs;
+      for (const [t, at] of b.unanswered) if (at <= expired) b.unanswered.delete(t);
+    }
+    if (b.unanswered.size >= this.#settings.maxUnconfirmed) {
+      // Normally an answer comes first (the caller tries again then); the timer only covers a hung request.
+      const oldest = Math.min(...b.unanswered.values());
+      return { granted: false, retryInMs: Math.max(1, oldest + this.#settings.unconfirmedTimeoutMs - nowMs) };
+    }
     const need = 1 + b.reserve;
     if (b.level >= need) {
       b.level -= 1;
       const ticket = b.nextTicket++;
-      b.unanswered.add(ticket);
+      b.unanswered.set(ticket, nowMs);
       return { granted: true, ticket };
     }
     return { granted: false, retryInMs: Math.max(1, Math.ceil(((need - b.level) / netRefill(b)) * 1000)) };
@@ -131,7 +143,7 @@ export class ArmBudget {
     if (answer.remaining === undefined || !Number.isFinite(answer.remaining)) return;
     // Tokens granted after this one and still unanswered: ARM has most likely not counted them yet.
     let after = 0;
-    for (const t of b.unanswered) if (t > ticket) after += 1;
+    for (const t of b.unanswered.keys()) if (t > ticket) after += 1;
     // ARM reports whole tokens: its level lies in [remaining, remaining + 1).
     const low = answer.remaining - after;
     const high = low + 1;
@@ -176,7 +188,7 @@ export class ArmBudget {
         lastObservedAt: undefined,
         blockedUntil: 0,
         nextTicket: 1,
-        unanswered: new Set(),
+        unanswered: new Map(),
       };
       this.#buckets.set(key, b);
     }

@@ -78,10 +78,18 @@ describe('ArmBudget', () => {
     const tickets = [1, 2, 3].map(() => budget.tryTake(SUB, 'write', 0));
 
     expect(tickets.every((t) => t.granted)).toBe(true);
-    expect(budget.tryTake(SUB, 'write', 0)).toEqual({ granted: false, retryInMs: undefined });
+    expect(budget.tryTake(SUB, 'write', 0)).toEqual({ granted: false, retryInMs: 30_000 });
     const first = tickets[0]!;
     if (first.granted) budget.observe(SUB, 'write', first.ticket, { status: 200, remaining: 197 }, 5);
     expect(budget.tryTake(SUB, 'write', 5).granted).toBe(true);
+  });
+
+  it('stops counting a grant that never got an answer after unconfirmedTimeoutMs (a hung request)', () => {
+    const budget = new ArmBudget({ maxUnconfirmed: 1, unconfirmedTimeoutMs: 30_000 });
+    budget.tryTake(SUB, 'read', 0);
+
+    expect(budget.tryTake(SUB, 'read', 29_999).granted).toBe(false);
+    expect(budget.tryTake(SUB, 'read', 30_000).granted).toBe(true);
   });
 
   it('believes ARM when it reports fewer remaining tokens than the model (others are spending)', () => {
