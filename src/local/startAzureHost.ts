@@ -25,6 +25,7 @@ export async function startAzureHost(options: { readonly port?: number; readonly
     functions: await loadAppFunctions(process.env, queue),
     ...(options.port === undefined ? {} : { port: options.port }),
     ...(queue === undefined ? {} : { queue }),
+    ...(config.serviceBus ? { serviceBusNamespace: config.serviceBus.fullyQualifiedNamespace } : {}),
     env: process.env,
     log: options.log ?? consoleLogSink(),
   });

@@ -3,7 +3,6 @@
  * environment, so the demo sets them (and clears what would send DefaultAzureCredential elsewhere), and undoes
  * it on stop. The app's own settings are passed explicitly, never through the environment.
  */
-import { SERVICE_BUS_NAMESPACE_SETTING } from '../../config/settings.js';
 import type { RunningEmulator } from '../emulator/index.js';
 
 /** Environment variables that would send DefaultAzureCredential elsewhere than the emulator's identity endpoint. */
@@ -30,7 +29,6 @@ export function pointAtEmulator(emulator: Pick<RunningEmulator, 'env'>, env: Nod
     else env[k] = v;
   };
   for (const k of FOREIGN_CREDENTIAL_ENV) set(k, undefined);
-  set(SERVICE_BUS_NAMESPACE_SETTING, undefined);
   for (const [k, v] of Object.entries(emulator.env())) if (k !== 'NODE_EXTRA_CA_CERTS') set(k, v);
   return () => {
     for (const [k, v] of saved) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_QUEUE_NAME, DEFAULT_SYNC_AGENT_SCHEDULE } from '../../../src/config/settings.js';
-import { AppSettingMissingError, resolveAppSetting } from '../../../src/local/host/appSettings.js';
+import { AppSettingMissingError, resolveAppSetting } from '../../../src/local/host/resolveAppSetting.js';
 
 describe('Function: resolveAppSetting', () => {
   it('replaces %NAME% with the setting', () => {
