@@ -39,7 +39,7 @@ export class ArmManagedInstanceRoutes {
     }
     if (c === 'keys') {
       if (childName === undefined) {
-        return method === 'GET' ? route('arm.managedInstanceKeys.list', sub, withInstance((m) => this.arm.page(req, [...m.keys.values()], (k) => keyBody(m, k)))) : undefined;
+        return method === 'GET' ? route('arm.managedInstanceKeys.list', sub, withInstance((m) => this.arm.page(req, keyVaultKeysFirst(m), (k) => keyBody(m, k)))) : undefined;
       }
       if (method === 'GET') {
         return route('arm.managedInstanceKeys.get', sub, withInstance((m) => {
@@ -121,6 +121,12 @@ export class ArmManagedInstanceRoutes {
     this.arm.syncAutoRotationFlags(mi);
     return this.arm.accepted(req, mi, 'managedInstanceProtector', 'UpsertManagedServerEncryptionProtector', () => protectorBody(mi));
   }
+}
+
+/** Key Vault keys first, then ServiceManaged, as the service lists a server's keys. */
+function keyVaultKeysFirst(m: ManagedInstanceState): ServerKeyState[] {
+  const keys = [...m.keys.values()];
+  return [...keys.filter((k) => k.serverKeyType !== 'ServiceManaged'), ...keys.filter((k) => k.serverKeyType === 'ServiceManaged')];
 }
 
 function instanceBody(m: ManagedInstanceState): unknown {
