@@ -1,0 +1,110 @@
+/**
+ * ArmManagedInstanceKeys with the real @azure/arm-sql clients against the emulator, on a fake clock shared by the
+ * emulator and the adapter: managed instance operations take minutes, and the adapter must wait them out with a
+ * handful of polls instead of failing or burning work-item attempts.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { ArmManagedInstanceKeys, managedInstancePollSchedule } from '../../src/azure/armManagedInstanceKeys.js';
+import { SqlClientFactory } from '../../src/azure/sqlClientFactory.js';
+import type { Estate } from '../../src/local/estate/estate.js';
+import type { RunningEmulator } from '../../src/local/emulator/index.js';
+import { startTestEmulator, testEstate, TDE_KEY_V1_NAME, TDE_KEY_V1_URI, TDE_KEY_V2_NAME, TDE_KEY_V2_URI, TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID } from '../support/emulator.js';
+import { freshEmulatorCredential } from './freshEmulatorCredential.js';
+
+const MI = `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/${TEST_RESOURCE_GROUP}/providers/Microsoft.Sql/managedInstances/mi-1`;
+/** A key or protector change on an instance, as long as the emulator makes it. */
+const OPERATION_MS = 7 * 60_000;
+
+function estate(): Estate {
+  const base = testEstate();
+  const sub = base.subscriptions[0]!;
+  const [main, ...rest] = sub.resourceGroups;
+  return {
+    ...base,
+    subscriptions: [
+      {
+        ...sub,
+        resourceGroups: [
+          { ...main!, managedInstances: [{ name: 'mi-1', location: 'westeurope', keys: [{ uri: TDE_KEY_V1_URI }], protector: { serverKeyType: 'AzureKeyVault', serverKeyName: TDE_KEY_V1_NAME } }] },
+          ...rest,
+        ],
+      },
+    ],
+  };
+}
+
+/** A clock that moves only when someone sleeps on it. */
+class FakeTime {
+  ms = Date.UTC(2026, 5, 1);
+  readonly sleeps: number[] = [];
+  readonly now = (): number => this.ms;
+  readonly sleep = (ms: number): Promise<void> => {
+    this.sleeps.push(ms);
+    this.ms += ms;
+    return Promise.resolve();
+  };
+}
+
+describe('ArmManagedInstanceKeys (real @azure/arm-sql against the emulator)', () => {
+  let emulator: RunningEmulator | undefined;
+  afterEach(async () => {
+    await emulator?.stop();
+    emulator = undefined;
+  });
+
+  it('waits out a key and a protector change of several minutes with a few polls, none before the expected duration', async () => {
+    const time = new FakeTime();
+    emulator = await startTestEmulator({
+      estate: estate(),
+      clock: time.now,
+      lroInProgressPolls: 0,
+      lroRetryAfterSeconds: false,
+      operationDurationMs: { managedInstanceKey: OPERATION_MS, managedInstanceProtector: OPERATION_MS },
+    });
+    const adapter = new ArmManagedInstanceKeys(new SqlClientFactory(freshEmulatorCredential(), { retryOptions: { maxRetries: 0 } }), {
+      pollSchedule: managedInstancePollSchedule(),
+      now: time.now,
+      sleep: time.sleep,
+    });
+    const before = emulator.stats.log.length;
+
+    await adapter.upsertServerKey(MI, TDE_KEY_V2_NAME, TDE_KEY_V2_URI);
+    await adapter.setEncryptionProtector(MI, TDE_KEY_V2_NAME, false);
+
+    const polls = emulator.stats.log.slice(before).filter((e) => e.route === 'arm.operations.status');
+    // 7 minutes each: the first poll at 3 minutes, then growing intervals; a 2 s schedule would have taken ~210.
+    expect(polls.length).toBeGreaterThanOrEqual(4);
+    expect(polls.length).toBeLessThanOrEqual(12);
+    expect(time.sleeps[0]).toBeGreaterThanOrEqual(180_000);
+    expect(await adapter.getEncryptionProtector(MI)).toMatchObject({ serverKeyName: TDE_KEY_V2_NAME, uri: TDE_KEY_V2_URI, autoRotationEnabled: false });
+    expect(await adapter.hasServerKey(MI, TDE_KEY_V2_NAME)).toBe(true);
+  });
+
+  it('learns that instance operations are slow: the next operation is polled later, with fewer polls', async () => {
+    const time = new FakeTime();
+    emulator = await startTestEmulator({ estate: estate(), clock: time.now, lroInProgressPolls: 0, lroRetryAfterSeconds: false, operationDurationMs: { managedInstanceKey: OPERATION_MS } });
+    const schedule = managedInstancePollSchedule();
+    const adapter = new ArmManagedInstanceKeys(new SqlClientFactory(freshEmulatorCredential(), { retryOptions: { maxRetries: 0 } }), { pollSchedule: schedule, now: time.now, sleep: time.sleep });
+
+    await adapter.upsertServerKey(MI, TDE_KEY_V2_NAME, TDE_KEY_V2_URI);
+
+    expect(schedule.expectedMs('managedInstanceKey')).toBeGreaterThan(180_000);
+  });
+
+  it('answers a missing key as absent and a missing instance as a terminal error naming it', async () => {
+    emulator = await startTestEmulator({ estate: estate() });
+    const adapter = new ArmManagedInstanceKeys(new SqlClientFactory(freshEmulatorCredential(), { retryOptions: { maxRetries: 0 } }), { pollIntervalMs: 1 });
+
+    expect(await adapter.hasServerKey(MI, TDE_KEY_V2_NAME)).toBe(false);
+    const err = await adapter.getEncryptionProtector(MI.replace('mi-1', 'mi-missing')).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'RotationError', errorClass: 'terminal', details: { statusCode: 404 } });
+  });
+
+  it('lists the managed instances of a resource group and of a subscription', async () => {
+    emulator = await startTestEmulator({ estate: estate() });
+    const adapter = new ArmManagedInstanceKeys(new SqlClientFactory(freshEmulatorCredential(), { retryOptions: { maxRetries: 0 } }));
+
+    expect(await adapter.listManagedInstances(`/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/${TEST_RESOURCE_GROUP}`)).toEqual([MI]);
+    expect(await adapter.listManagedInstances(`/subscriptions/${TEST_SUBSCRIPTION_ID}`)).toEqual([MI]);
+  });
+});
