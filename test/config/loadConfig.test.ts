@@ -294,6 +294,37 @@ describe('Function: loadConfig', () => {
       expectProblem(keysProblems({ [KEY]: { servers: [{ id: server('a'), switchprotector: true }] } }), `${at}.servers[0].switchprotector`, /did you mean "switchProtector"/);
     });
 
+    it('accepts managed instances and databases with their own key beside servers, each with its kind of geo primary', () => {
+      const mi = (n: string) => `${RG}/providers/Microsoft.Sql/managedInstances/${n}`;
+      const db = (s: string, n: string) => `${server(s)}/databases/${n}`;
+      const config = loadConfig(
+        env({
+          keys: {
+            [KEY]: {
+              servers: [
+                { id: server('sql-a'), switchProtector: true },
+                { id: mi('MI-A'), switchProtector: true },
+                { id: mi('mi-b'), switchProtector: true, geoPrimary: mi('mi-a') },
+                { id: db('sql-a', 'Sales'), switchProtector: true },
+                { id: db('sql-b', 'Sales'), geoPrimary: db('sql-a', 'Sales') },
+              ],
+            },
+          },
+        }),
+      );
+      expect(config.keys.get(KEY.toLowerCase())?.servers.map((s) => s.id)).toEqual([server('sql-a'), mi('mi-a'), mi('mi-b'), db('sql-a', 'Sales'), db('sql-b', 'Sales')]);
+    });
+
+    it('refuses a geo primary of another kind, and ids of resources that are no TDE target', () => {
+      const mi = `${RG}/providers/Microsoft.Sql/managedInstances/mi-a`;
+      const list = keysProblems({
+        [KEY]: { servers: [{ id: server('sql-a') }, { id: mi, geoPrimary: server('sql-a') }, { id: `${server('sql-a')}/elasticPools/pool` }, { id: `${server('sql-a')}/databases/master` }] },
+      });
+      expectProblem(list, `${at}.servers[1].geoPrimary`, /names a server, but this target is a managed instance/);
+      expectProblem(list, `${at}.servers[2].id`, /server id/);
+      expectProblem(list, `${at}.servers[3].id`, /master/);
+    });
+
     it('detects duplicate servers across casing', () => {
       const list = keysProblems({ [KEY]: { servers: [{ id: server('sql-a') }, { id: server('SQL-A').toUpperCase() }] } });
       expectProblem(list, `${at}.servers[1].id`, /duplicate server/);

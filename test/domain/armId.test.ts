@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidArmIdError, parseScope, parseServerId, parseSyncAgentId, sameArmId } from '../../src/domain/armId.js';
+import { InvalidArmIdError, parseDatabaseId, parseManagedInstanceId, parseScope, parseServerId, parseSyncAgentId, parseTargetId, sameArmId, targetKindOf } from '../../src/domain/armId.js';
 import { isRotationError } from '../../src/domain/errors.js';
 
 const SUB = '00000000-1111-2222-3333-444444444444';
@@ -106,5 +106,60 @@ describe('Function: sameArmId', () => {
   it('compares case-insensitively', () => {
     expect(sameArmId(SERVER, SERVER.toUpperCase())).toBe(true);
     expect(sameArmId(SERVER, SERVER.replace('sql-a', 'sql-b'))).toBe(false);
+  });
+});
+
+const MI = `/subscriptions/${SUB}/resourceGroups/rg-prod/providers/Microsoft.Sql/managedInstances/mi-a`;
+const DB = `${SERVER}/databases/Sales_2026`;
+
+describe('Function: parseManagedInstanceId', () => {
+  it('parses and canonicalises an instance id (fixed segments, lowercase name and subscription)', () => {
+    const id = parseManagedInstanceId(MI.replace('managedInstances', 'MANAGEDINSTANCES').replace('mi-a', 'MI-A'));
+    expect(id).toEqual({ subscriptionId: SUB, resourceGroup: 'rg-prod', managedInstanceName: 'mi-a', id: MI });
+  });
+
+  it.each([
+    [SERVER, /expected "managedInstances"/],
+    [`${MI}/keys/x`, /unexpected segments/],
+    [MI.replace('mi-a', '-mi'), /must be 1-63 lowercase/],
+  ])('refuses %s', (id, message) => {
+    expect(thrown(() => parseManagedInstanceId(id)).message).toMatch(message);
+  });
+});
+
+describe('Function: parseDatabaseId', () => {
+  it('parses a database id, keeping the database name as written', () => {
+    expect(parseDatabaseId(DB)).toMatchObject({ serverName: 'sql-a', databaseName: 'Sales_2026', serverId: SERVER, id: DB });
+  });
+
+  it.each([
+    [`${SERVER}/databases/master`, /master/],
+    [`${SERVER}/databases/a:b`, /database name/],
+    [`${SERVER}/databases/trailing.`, /database name/],
+    [`${DB}/extra`, /unexpected segments/],
+    [`${SERVER}/elasticPools/p`, /expected "databases"/],
+  ])('refuses %s', (id, message) => {
+    expect(isRotationError(thrown(() => parseDatabaseId(id)))).toBe(true);
+    expect(thrown(() => parseDatabaseId(id)).message).toMatch(message);
+  });
+});
+
+describe('Function: targetKindOf and parseTargetId', () => {
+  it.each([
+    [SERVER, 'server'],
+    [MI, 'managedInstance'],
+    [DB, 'database'],
+    [`${SERVER}/syncAgents/a`, undefined],
+    [`/subscriptions/${SUB}/resourceGroups/rg-prod`, undefined],
+    [`/subscriptions/${SUB}/resourceGroups/rg-prod/providers/Microsoft.Web/sites/x`, undefined],
+  ] as const)('names the kind of %s: %s', (id, kind) => {
+    expect(targetKindOf(id)).toBe(kind);
+  });
+
+  it('parses each kind to its canonical id, and refuses what is none', () => {
+    expect(parseTargetId(MI.toUpperCase().replace(SUB.toUpperCase(), SUB))).toMatchObject({ kind: 'managedInstance' });
+    expect(parseTargetId(DB)).toEqual({ kind: 'database', id: DB });
+    expect(parseTargetId(SERVER)).toEqual({ kind: 'server', id: SERVER });
+    expect(() => parseTargetId(`${SERVER}/syncAgents/a`)).toThrow(InvalidArmIdError);
   });
 });
