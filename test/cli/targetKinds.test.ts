@@ -1,0 +1,98 @@
+/**
+ * `plan`, `status` and `rotate` over the three kinds of TDE target at once (a logical server, a managed instance
+ * and a database with its own key), through the real SDK clients against the emulator: one table, one report,
+ * one exit code.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Estate } from '../../src/local/estate/estate.js';
+import type { RunningEmulator } from '../../src/local/emulator/index.js';
+import { startTestEmulator, TDE_KEY_V1, TDE_KEY_V1_NAME, TDE_KEY_V1_URI, TDE_KEY_V2, TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID, testEstate } from '../support/emulator.js';
+import { cli, PLAIN, TDE_KEY, type PlanJson, type StatusJson } from './cliHarness.js';
+
+const MI = `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/${TEST_RESOURCE_GROUP}/providers/Microsoft.Sql/managedInstances/mi-1`;
+const DB = `${PLAIN}/databases/db-1`;
+const config = {
+  keys: {
+    [TDE_KEY]: {
+      servers: [
+        { id: PLAIN, switchProtector: true },
+        { id: MI, switchProtector: true },
+        { id: DB, switchProtector: true },
+      ],
+    },
+  },
+};
+
+function estate(): Estate {
+  const base = testEstate();
+  const sub = base.subscriptions[0]!;
+  const [main, ...rest] = sub.resourceGroups;
+  return {
+    ...base,
+    subscriptions: [
+      {
+        ...sub,
+        resourceGroups: [
+          {
+            ...main!,
+            servers: main!.servers.map((s) => (s.name === 'sql-plain' ? { ...s, databases: [{ name: 'db-1', keys: [TDE_KEY_V1_URI], encryptionProtector: TDE_KEY_V1_URI }] } : s)),
+            managedInstances: [{ name: 'mi-1', location: 'westeurope', keys: [{ uri: TDE_KEY_V1_URI }], protector: { serverKeyType: 'AzureKeyVault', serverKeyName: TDE_KEY_V1_NAME } }],
+          },
+          ...rest,
+        ],
+      },
+    ],
+  };
+}
+
+describe('CLI: every kind of target in one table', () => {
+  let emulator: RunningEmulator;
+  beforeAll(async () => {
+    emulator = await startTestEmulator({ estate: estate() });
+  });
+  afterAll(async () => {
+    await emulator.stop();
+  });
+
+  it('status reports drift of a server, a managed instance and a database side by side, exit code 2', async () => {
+    const run = await cli(['status', '--json'], { config });
+    const table = await cli(['status'], { config });
+
+    expect(run.code).toBe(2);
+    const rows = run.json<StatusJson>().keys[0]!.servers;
+    expect(rows.map((r) => [r.server, r.targetKind, r.status])).toEqual([
+      [PLAIN, 'server', 'drift'],
+      [MI, 'managedInstance', 'drift'],
+      [DB, 'database', 'drift'],
+    ]);
+    expect(rows.every((r) => r.protector?.version === TDE_KEY_V1)).toBe(true);
+    expect(table.code).toBe(2);
+    expect(table.stdout).toMatch(/rg-test\/sql-plain\s+server\s/);
+    expect(table.stdout).toMatch(/rg-test\/mi-1\s+managedInstance\s/);
+    expect(table.stdout).toMatch(/rg-test\/sql-plain\/db-1\s+database\s/);
+  });
+
+  it('plan names the kind of each target and the actions it would take', async () => {
+    const run = await cli(['plan', '--json'], { config });
+
+    const servers = run.json<PlanJson>().keys[0]!.servers;
+    expect(servers.map((s) => s.targetKind)).toEqual(['server', 'managedInstance', 'database']);
+    expect(servers.find((s) => s.targetKind === 'managedInstance')!.actions.map((a) => a.detail)).toEqual([
+      `add instance key test-tde_tde-key_${TDE_KEY_V2}`,
+      `switch protector from version ${TDE_KEY_V1} to ${TDE_KEY_V2}`,
+    ]);
+    expect(servers.find((s) => s.targetKind === 'database')!.actions.map((a) => a.action)).toEqual(['addKey', 'switchProtector']);
+  });
+
+  it('rotate converges all three, and status is then clean (exit 0)', async () => {
+    const rotate = await cli(['rotate'], { config });
+    const status = await cli(['status'], { config });
+
+    expect(rotate.code).toBe(0);
+    expect(rotate.stdout).toMatch(/managedInstance/);
+    expect(rotate.stdout).toMatch(/database/);
+    expect(status.code).toBe(0);
+    expect(emulator.state.managedInstance(TEST_SUBSCRIPTION_ID, TEST_RESOURCE_GROUP, 'mi-1')!.protector.serverKeyName).toBe(`test-tde_tde-key_${TDE_KEY_V2}`);
+    expect(emulator.state.server(TEST_SUBSCRIPTION_ID, TEST_RESOURCE_GROUP, 'sql-plain')!.databases.get('db-1')!.encryptionProtector).toBe(`${TDE_KEY.replace(/\/$/, '')}/${TDE_KEY_V2}`);
+  });
+});
