@@ -1,5 +1,5 @@
 /** Parses ROTATION_CONFIG `keys` (see appConfig.ts for the shape). */
-import { parseServerId } from '../domain/armId.js';
+import { parseTargetId, targetKindOf, TARGET_KIND_LABELS } from '../domain/armId.js';
 import { parseKeyId, type KeyId } from '../domain/keyId.js';
 import type { KeyDiscovery, KeyTarget, ServerTarget } from './appConfig.js';
 import { array, boolean, ConfigProblems, describe, isObject, object, prop, tryParse, type Json } from './configProblems.js';
@@ -14,10 +14,11 @@ function parseServers(p: ConfigProblems, v: Json, path: string): ServerTarget[] 
     const at = `${path}[${i}]`;
     const o = object(p, entry, at, ['id', 'switchProtector', 'geoPrimary']);
     if (o === undefined) return;
-    const id = o['id'] === undefined ? p.add(`${at}.id`, 'is required') : tryParse(p, `${at}.id`, () => parseServerId(o['id'] as string).id);
+    // A target is a logical server, a managed instance or a database with its own key (parseTargetId).
+    const id = o['id'] === undefined ? p.add(`${at}.id`, 'is required') : tryParse(p, `${at}.id`, () => parseTargetId(o['id'] as string).id);
     const switchProtector = boolean(p, o['switchProtector'], `${at}.switchProtector`, false);
     let geoPrimary: string | undefined;
-    if (o['geoPrimary'] !== undefined) geoPrimary = tryParse(p, `${at}.geoPrimary`, () => parseServerId(o['geoPrimary'] as string).id);
+    if (o['geoPrimary'] !== undefined) geoPrimary = tryParse(p, `${at}.geoPrimary`, () => parseTargetId(o['geoPrimary'] as string).id);
     if (id === undefined) return;
     const key = id.toLowerCase();
     const first = seen.get(key);
@@ -34,8 +35,12 @@ function parseServers(p: ConfigProblems, v: Json, path: string): ServerTarget[] 
     if (s.geoPrimary === undefined) continue;
     const at = `${path}[${s.index}].geoPrimary`;
     const primary = byId.get(s.geoPrimary.toLowerCase());
+    const kind = targetKindOf(s.id);
+    const primaryKind = targetKindOf(s.geoPrimary);
     if (s.geoPrimary.toLowerCase() === s.id.toLowerCase()) p.add(at, 'a server cannot be its own geo primary');
-    else if (primary === undefined) p.add(at, `names ${s.geoPrimary}, which is not in this key's servers list`);
+    else if (kind !== undefined && primaryKind !== undefined && kind !== primaryKind) {
+      p.add(at, `names a ${TARGET_KIND_LABELS[primaryKind]}, but this target is a ${TARGET_KIND_LABELS[kind]}: a geo primary is of the same kind as its secondary`);
+    } else if (primary === undefined) p.add(at, `names ${s.geoPrimary}, which is not in this key's servers list`);
     else if (primary.geoPrimary !== undefined) {
       p.add(at, `names ${s.geoPrimary}, which is itself a geo secondary; secondaries of secondaries (chaining) are not supported with Key Vault TDE`);
     }
