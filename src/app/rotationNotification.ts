@@ -4,13 +4,17 @@
  * Identifiers and outcomes only, never a secret: sync-agent notifications name the agent, the secret name and
  * the outcome, nothing else. Pure.
  */
+import { targetKindOf, type TargetKind } from '../domain/armId.js';
 import { parseKeyId } from '../domain/keyId.js';
 import { summarize, type Outcome, type OutcomeKind } from '../domain/outcome.js';
 import type { WorkItem } from '../domain/workItem.js';
 
-/** One server's outcome in a notification. */
+/** One target's outcome in a notification. */
 export interface ServerOutcomeNotice {
+  /** ARM id of the target (server, managed instance or database). */
   readonly server: string;
+  /** The kind of target, when the id names one. */
+  readonly targetKind?: TargetKind;
   readonly outcome: OutcomeKind;
   /** Error code for deferred and failed outcomes. */
   readonly code?: string;
@@ -64,8 +68,10 @@ export type RotationNotification =
       readonly kind: 'deadLetter';
       readonly at: string;
       readonly workItem: 'reconcile' | 'discover' | 'syncAgentKey';
-      /** Server, discovery scope or sync agent id. */
+      /** Target (server, managed instance, database), discovery scope or sync agent id. */
       readonly target: string;
+      /** Reconcile items: the kind of target. */
+      readonly targetKind?: TargetKind;
       /** Dead-letter reason: an error code or MaxAttemptsExceeded. */
       readonly reason: string;
       /** Server items only: the description (sync-agent items carry the reason code alone). */
@@ -88,6 +94,8 @@ export type RotationNotification =
       readonly kind: 'criticalDrift';
       readonly at: string;
       readonly target: string;
+      /** Logical server, managed instance or database with its own key. */
+      readonly targetKind?: TargetKind;
       /** Versioned key URI of the protector's version. */
       readonly keyId: string;
       readonly vault: string;
@@ -119,7 +127,7 @@ export function deadLetterNotification(item: WorkItem, reason: string, descripti
   };
   if (item.kind === 'syncAgentKey') return { ...common, workItem: 'syncAgentKey', secretName: item.secretName };
   const keyId = item.versionHint === undefined ? item.key : `${item.key}/${item.versionHint}`;
-  return { ...common, workItem: item.kind, description, keyId, ...keyParts(keyId) };
+  return { ...common, workItem: item.kind, ...(item.kind === 'reconcile' ? kindOf(item.target) : {}), description, keyId, ...keyParts(keyId) };
 }
 
 /** The notification of critical drift on one target (see the `criticalDrift` variant). */
@@ -135,6 +143,7 @@ export function criticalDriftNotification(c: {
     kind: 'criticalDrift',
     at: c.at.toISOString(),
     target: c.target,
+    ...kindOf(c.target),
     keyId: c.keyId,
     ...keyParts(c.keyId),
     code: c.code,
@@ -202,12 +211,12 @@ export function syncAgentNotification(run: SyncAgentRun, at: Date): RotationNoti
 function serverNotice(o: Outcome): ServerOutcomeNotice {
   switch (o.kind) {
     case 'rotated':
-      return { server: o.target, outcome: o.kind, detail: o.detail };
+      return { server: o.target, ...kindOf(o.target), outcome: o.kind, detail: o.detail };
     case 'skipped':
-      return { server: o.target, outcome: o.kind, detail: o.reason };
+      return { server: o.target, ...kindOf(o.target), outcome: o.kind, detail: o.reason };
     case 'deferred':
     case 'failed':
-      return { server: o.target, outcome: o.kind, code: o.code, detail: o.reason };
+      return { server: o.target, ...kindOf(o.target), outcome: o.kind, code: o.code, detail: o.reason };
   }
 }
 
@@ -218,4 +227,10 @@ function keyParts(keyId: string): { vault: string; key: string; version: string 
   } catch {
     return { vault: '', key: keyId, version: '' };
   }
+}
+
+/** `{ targetKind }` when the id names a TDE target, nothing otherwise. */
+function kindOf(id: string): { targetKind?: TargetKind } {
+  const targetKind = targetKindOf(id);
+  return targetKind === undefined ? {} : { targetKind };
 }

@@ -171,7 +171,7 @@ export function notificationFacts(n: RotationNotification): { title: string; val
       add('Servers untouched', n.servers);
       break;
     case 'deadLetter':
-      add(n.workItem === 'syncAgentKey' ? 'Sync agent' : n.workItem === 'discover' ? 'Discovery scope' : 'Server', n.target);
+      add(n.workItem === 'syncAgentKey' ? 'Sync agent' : n.workItem === 'discover' ? 'Discovery scope' : targetLabel(n.targetKind), n.target);
       add('Vault', n.vault);
       add('Key', n.key);
       add('Version', n.version);
@@ -181,7 +181,7 @@ export function notificationFacts(n: RotationNotification): { title: string; val
       add('Attempts', n.attempt);
       break;
     case 'criticalDrift':
-      add('Server', n.target);
+      add(targetLabel(n.targetKind), n.target);
       add('Vault', n.vault);
       add('Key', n.key);
       add('Version', n.version);
@@ -202,7 +202,7 @@ export function notificationFacts(n: RotationNotification): { title: string; val
 export function notificationLines(n: RotationNotification): string[] {
   let lines: string[];
   if (n.kind === 'rotationCompleted') {
-    lines = n.servers.map((s) => `${shortId(s.server)}: ${s.outcome}${s.code === undefined ? '' : ` (${s.code})`}: ${s.detail}`);
+    lines = n.servers.map((s) => `${shortId(s.server)}${s.targetKind === undefined || s.targetKind === 'server' ? '' : ` (${targetLabel(s.targetKind).toLowerCase()})`}: ${s.outcome}${s.code === undefined ? '' : ` (${s.code})`}: ${s.detail}`);
   } else if (n.kind === 'syncAgentRotation') {
     lines = n.agents.map(
       (a) =>
@@ -277,7 +277,7 @@ function counts(summary: Readonly<Record<string, number>>): string {
 
 /** `resourceGroup/server` (or `server/agent`) from an ARM id; the id itself when it is not one. */
 function shortId(id: string): string {
-  const m = /\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Sql\/servers\/([^/]+)(?:\/syncAgents\/([^/]+))?/i.exec(id);
+  const m = /\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Sql\/(?:servers|managedInstances)\/([^/]+)(?:\/(?:syncAgents|databases)\/([^/]+))?/i.exec(id);
   if (!m) return id;
   return m[3] === undefined ? `${m[1]}/${m[2]}` : `${m[1]}/${m[2]}/${m[3]}`;
 }
@@ -296,4 +296,9 @@ function hostOf(url: string): string {
   } catch {
     return '(invalid url)';
   }
+}
+
+/** How a fact names a target of this kind (a logical server when unknown, as before). */
+function targetLabel(kind: 'server' | 'managedInstance' | 'database' | undefined): string {
+  return kind === 'managedInstance' ? 'Managed instance' : kind === 'database' ? 'Database' : 'Server';
 }

@@ -46,6 +46,7 @@ describe('Class: NotifyingFailureSink', () => {
         at: '2026-01-01T00:00:00.000Z',
         workItem: 'reconcile',
         target: SERVER,
+        targetKind: 'server',
         reason: 'ServerKeyNotFound',
         description: 'the server has no such key',
         attempt: 4,
@@ -87,6 +88,7 @@ describe('Function: criticalDriftNotification', () => {
       kind: 'criticalDrift',
       at: '2026-01-01T00:00:00.000Z',
       target: SERVER,
+      targetKind: 'server',
       keyId: KEY_ID,
       vault: 'contoso-tde',
       key: 'tde',
@@ -95,6 +97,28 @@ describe('Function: criticalDriftNotification', () => {
       reason: 'disabled',
       correlationId: 'timer-1',
     });
+  });
+});
+
+describe('Notifications name the kind of target', () => {
+  const MI = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Sql/managedInstances/mi-a';
+  const DB = `${SERVER}/databases/sales`;
+
+  it.each([
+    [MI, 'managedInstance'],
+    [DB, 'database'],
+  ])('criticalDrift on %s says %s', (target, targetKind) => {
+    const n = criticalDriftNotification({ target, keyId: KEY_ID, code: 'AzureKeyVaultKeyDisabled', reason: 'disabled', correlationId: 'timer-1', at: new Date('2026-01-01T00:00:00Z') });
+    expect(n).toMatchObject({ kind: 'criticalDrift', target, targetKind });
+  });
+
+  it('a dead-lettered reconcile item of a database says database', async () => {
+    const notifier = new RecordingNotifier();
+    const sink = new NotifyingFailureSink(new FakeFailureSink(), notifier, new FakeClock('2026-01-01T00:00:00Z'), new CaptureLogger());
+
+    await sink.deadLetter({ ...ITEM, target: DB }, 'PerDBCMKNotSupportedWithLTR', 'Database-level CMK is not supported with LTR');
+
+    expect(notifier.sent[0]).toMatchObject({ kind: 'deadLetter', target: DB, targetKind: 'database', reason: 'PerDBCMKNotSupportedWithLTR' });
   });
 });
 
