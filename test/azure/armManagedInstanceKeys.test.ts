@@ -59,7 +59,7 @@ describe('ArmManagedInstanceKeys (real @azure/arm-sql against the emulator)', ()
       clock: time.now,
       lroInProgressPolls: 0,
       lroRetryAfterSeconds: false,
-      operationDurationMs: { managedInstanceKey: OPERATION_MS, managedInstanceProtector: OPERATION_MS },
+      operationDurationMs: { managedInstanceKey: OPERATION_MS, managedInstanceEncryptionProtector: OPERATION_MS },
     });
     const adapter = new ArmManagedInstanceKeys(new SqlClientFactory(freshEmulatorCredential(), { retryOptions: { maxRetries: 0 } }), {
       pollSchedule: managedInstancePollSchedule(),

@@ -267,7 +267,7 @@ describe('Custom roles', () => {
     return [...body.matchAll(/'([^']+)'/g)].map((m) => m[1]!).sort();
   }
 
-  it('lets the SQL rotation role do exactly the rotation operations and their polling', () => {
+  it('lets the SQL rotation role do exactly the rotation operations of servers, managed instances and databases, and their polling', () => {
     const text = readRepoFile('infra/modules/rbac/sqlRotationRole.bicep');
     expect(quotedList(text, 'var actions =')).toEqual(
       [
@@ -282,6 +282,19 @@ describe('Custom roles', () => {
         'Microsoft.Sql/locations/serverKeyOperationResults/read',
         'Microsoft.Sql/locations/encryptionProtectorAzureAsyncOperation/read',
         'Microsoft.Sql/locations/encryptionProtectorOperationResults/read',
+        'Microsoft.Sql/managedInstances/read',
+        'Microsoft.Sql/managedInstances/keys/read',
+        'Microsoft.Sql/managedInstances/keys/write',
+        'Microsoft.Sql/managedInstances/encryptionProtector/read',
+        'Microsoft.Sql/managedInstances/encryptionProtector/write',
+        'Microsoft.Sql/locations/managedInstanceKeyAzureAsyncOperation/read',
+        'Microsoft.Sql/locations/managedInstanceKeyOperationResults/read',
+        'Microsoft.Sql/locations/managedInstanceEncryptionProtectorAzureAsyncOperation/read',
+        'Microsoft.Sql/locations/managedInstanceEncryptionProtectorOperationResults/read',
+        'Microsoft.Sql/servers/databases/read',
+        'Microsoft.Sql/servers/databases/write',
+        'Microsoft.Sql/locations/databaseAzureAsyncOperation/read',
+        'Microsoft.Sql/locations/databaseOperationResults/read',
       ].sort(),
     );
     expect(text).toMatch(/dataActions: \[\]/);

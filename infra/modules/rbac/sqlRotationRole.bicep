@@ -1,7 +1,10 @@
-// Custom role for the rotation identity on Azure SQL logical servers, offered instead of the broad built-in
-// `SQL Server Contributor`: read servers (discovery), add server keys, switch the TDE protector, regenerate sync agent
-// keys, and poll the long-running server-key and protector operations (Azure-AsyncOperation / Location URLs live
-// under /resourceGroups/{rg}/providers/Microsoft.Sql/locations/{region}/...).
+// Custom role for the rotation identity on every kind of TDE target (logical servers, SQL Managed Instances, databases
+// with database-level keys), offered instead of the broad built-in `SQL Server Contributor` / `SQL Managed Instance
+// Contributor`: read servers and instances (discovery), add server and instance keys, switch their TDE protectors,
+// read databases and update a database's keys and protector (one database update: ARM has no narrower action for it),
+// regenerate sync agent keys, and poll the long-running operations of each (Azure-AsyncOperation / Location URLs live
+// under /resourceGroups/{rg}/providers/Microsoft.Sql/locations/{region}/...). Action names as Microsoft's resource
+// provider operations list spells them (Azure permissions for Databases, Microsoft.Sql).
 targetScope = 'subscription'
 
 @description('Role name, unique in the tenant.')
@@ -26,13 +29,28 @@ var actions = [
   'Microsoft.Sql/locations/serverKeyOperationResults/read'
   'Microsoft.Sql/locations/encryptionProtectorAzureAsyncOperation/read'
   'Microsoft.Sql/locations/encryptionProtectorOperationResults/read'
+  // SQL Managed Instances: keys and encryption protector, and their operations.
+  'Microsoft.Sql/managedInstances/read'
+  'Microsoft.Sql/managedInstances/keys/read'
+  'Microsoft.Sql/managedInstances/keys/write'
+  'Microsoft.Sql/managedInstances/encryptionProtector/read'
+  'Microsoft.Sql/managedInstances/encryptionProtector/write'
+  'Microsoft.Sql/locations/managedInstanceKeyAzureAsyncOperation/read'
+  'Microsoft.Sql/locations/managedInstanceKeyOperationResults/read'
+  'Microsoft.Sql/locations/managedInstanceEncryptionProtectorAzureAsyncOperation/read'
+  'Microsoft.Sql/locations/managedInstanceEncryptionProtectorOperationResults/read'
+  // Databases with database-level keys: read (with keys expanded), update keys + encryptionProtector, poll the update.
+  'Microsoft.Sql/servers/databases/read'
+  'Microsoft.Sql/servers/databases/write'
+  'Microsoft.Sql/locations/databaseAzureAsyncOperation/read'
+  'Microsoft.Sql/locations/databaseOperationResults/read'
 ]
 
 resource role 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(subscription().id, 'sql-tde-key-rotation-operator', seed)
   properties: {
     roleName: roleName
-    description: 'Rotate Azure SQL TDE server keys and protectors and sync agent keys; nothing else.'
+    description: 'Rotate Azure SQL TDE keys and protectors (servers, managed instances, database-level keys) and sync agent keys; nothing else.'
     type: 'CustomRole'
     permissions: [
       {

@@ -2,7 +2,7 @@
  * Microsoft.Sql managed instances: the instance list and get, `keys` and `encryptionProtector/current`, with the
  * validation of logical servers (the 2025-01-01 ManagedInstanceKeys.json and ManagedInstanceEncryptionProtectors.json
  * name the same codes) and long-running operations of their own kinds (`managedInstanceKey`,
- * `managedInstanceProtector`), whose duration tests set apart: on Azure they take minutes.
+ * `managedInstanceEncryptionProtector`), whose duration tests set apart: on Azure they take minutes.
  * Geo secondaries are instance failover groups: the primary's protector cannot move to a key its secondary lacks.
  */
 import { armError, json, parseJsonBody, type EmulatorRequest, type EmulatorResponse } from './emulatorHttp.js';
@@ -95,7 +95,7 @@ export class ArmManagedInstanceRoutes {
     if (p.serverKeyType === 'ServiceManaged') {
       mi.protector = { serverKeyName: 'ServiceManaged', serverKeyType: 'ServiceManaged', autoRotationEnabled: false };
       this.arm.syncAutoRotationFlags(mi);
-      return this.arm.accepted(req, mi, 'managedInstanceProtector', 'UpsertManagedServerEncryptionProtector', () => protectorBody(mi));
+      return this.arm.accepted(req, mi, 'managedInstanceEncryptionProtector', 'UpsertManagedServerEncryptionProtector', () => protectorBody(mi));
     }
     if (p.serverKeyType !== 'AzureKeyVault') return armError(400, 'InvalidKeyType', 'The managed instance key type is not supported.');
     if (typeof p.serverKeyName !== 'string' || p.serverKeyName === '') {
@@ -119,7 +119,7 @@ export class ArmManagedInstanceRoutes {
     }
     mi.protector = { serverKeyName: key.name, serverKeyType: 'AzureKeyVault', autoRotationEnabled };
     this.arm.syncAutoRotationFlags(mi);
-    return this.arm.accepted(req, mi, 'managedInstanceProtector', 'UpsertManagedServerEncryptionProtector', () => protectorBody(mi));
+    return this.arm.accepted(req, mi, 'managedInstanceEncryptionProtector', 'UpsertManagedServerEncryptionProtector', () => protectorBody(mi));
   }
 }
 

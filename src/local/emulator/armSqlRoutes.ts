@@ -38,7 +38,7 @@ export interface ArmRoute {
 }
 
 /** Kinds of long-running operation, as they appear in the operation URLs (`{kind}AzureAsyncOperation`). */
-export type LroKind = 'serverKey' | 'encryptionProtector' | 'managedInstanceKey' | 'managedInstanceProtector' | 'database';
+export type LroKind = 'serverKey' | 'encryptionProtector' | 'managedInstanceKey' | 'managedInstanceEncryptionProtector' | 'database';
 
 /** Where an operation runs (its `locations/{location}` operation URLs). */
 export interface OperationScope {
