@@ -4,15 +4,14 @@ import { LogMetrics } from '../../src/app/metrics.js';
 import type { Notifier } from '../../src/app/ports.js';
 import type { RotationNotification } from '../../src/app/rotationNotification.js';
 import { rotateSyncAgentKeys, type SyncAgentDeps } from '../../src/app/rotateSyncAgentKeys.js';
-import type { RetryPolicy, SyncAgentConfig } from '../../src/config/appConfig.js';
+import type { SyncAgentConfig } from '../../src/config/appConfig.js';
 import { RotationError } from '../../src/domain/errors.js';
 import { CaptureLogger, safeStringify } from '../support/fakes/captureLogger.js';
 import { FakeClock } from '../support/fakes/fakeClock.js';
-import { FakeFailureSink } from '../support/fakes/fakeFailureSink.js';
 import { FakeSecretStore } from '../support/fakes/fakeSecretStore.js';
 import { FakeServerDirectory } from '../support/fakes/fakeServerDirectory.js';
 import { FakeSyncAgents } from '../support/fakes/fakeSyncAgents.js';
-import { FakeWorkQueue } from '../support/fakes/fakeWorkQueue.js';
+import { fakeRetryDeps } from '../support/fakes/fakeRetryDeps.js';
 import { expectNoSecretIn } from '../support/secrecy.js';
 
 const SUB = '00000000-1111-2222-3333-444444444444';
@@ -21,7 +20,6 @@ const AGENT_1 = `${SERVER}/syncAgents/agent1`;
 const AGENT_2 = `${SERVER}/syncAgents/agent2`;
 const VAULT = 'https://contoso-sync.vault.azure.net';
 const MINUTE = 60_000;
-const POLICY: RetryPolicy = { baseMs: 2_000, capMs: 300_000, maxAttempts: 4, orderDelayMs: 30_000, orderMaxAttempts: 10 };
 
 class RecordingNotifier implements Notifier {
   readonly sent: RotationNotification[] = [];
@@ -49,12 +47,7 @@ function setup(config: Partial<SyncAgentConfig> = {}) {
     syncAgents,
     secrets,
     servers: new FakeServerDirectory([SERVER]),
-    queue: new FakeWorkQueue(),
-    failures: new FakeFailureSink(),
-    clock,
-    random: () => 0.5,
-    policy: POLICY,
-    logger,
+    ...fakeRetryDeps({ clock, logger }),
     config: { syncAgents: syncAgentConfig, fanOut: { inlineLimit: 10, concurrency: 2 } },
   };
   const deps: HandoffDeps & { notifier: Notifier; metrics: LogMetrics } = { ...rotateDeps, notifier, metrics: new LogMetrics(logger) };

@@ -3,10 +3,7 @@ import { retryOrDeadLetter } from '../../src/app/retryOrDeadLetter.js';
 import { DEFAULT_RETRY_POLICY } from '../../src/domain/backoff.js';
 import { RotationError, type ErrorCode } from '../../src/domain/errors.js';
 import type { WorkItem } from '../../src/domain/workItem.js';
-import { CaptureLogger } from '../support/fakes/captureLogger.js';
-import { FakeClock } from '../support/fakes/fakeClock.js';
-import { FakeFailureSink } from '../support/fakes/fakeFailureSink.js';
-import { FakeWorkQueue } from '../support/fakes/fakeWorkQueue.js';
+import { fakeRetryDeps } from '../support/fakes/fakeRetryDeps.js';
 
 const ITEM: WorkItem = {
   kind: 'reconcile',
@@ -18,14 +15,7 @@ const ITEM: WorkItem = {
 };
 
 async function fateAt(attempt: number, code: ErrorCode): Promise<string> {
-  const deps = {
-    queue: new FakeWorkQueue(),
-    failures: new FakeFailureSink(),
-    clock: new FakeClock(),
-    random: () => 0.5,
-    policy: DEFAULT_RETRY_POLICY,
-    logger: new CaptureLogger(),
-  };
+  const deps = fakeRetryDeps({ policy: DEFAULT_RETRY_POLICY });
   const outcome = await retryOrDeadLetter(deps, { ...ITEM, attempt }, new RotationError(code, 'retriable', 'failed'));
   return outcome.kind;
 }

@@ -8,17 +8,16 @@ import {
 } from '../../src/app/rotateSyncAgentKeys.js';
 import { toQueueMessage } from '../../src/app/queueMessage.js';
 import type { SecretStore } from '../../src/app/ports.js';
-import type { RetryPolicy, SyncAgentConfig, SyncAgentTarget } from '../../src/config/appConfig.js';
+import type { SyncAgentConfig, SyncAgentTarget } from '../../src/config/appConfig.js';
 import { RotationError } from '../../src/domain/errors.js';
 import type { Outcome } from '../../src/domain/outcome.js';
 import type { SyncAgentWorkItem } from '../../src/domain/workItem.js';
-import { CaptureLogger, safeStringify } from '../support/fakes/captureLogger.js';
+import { safeStringify } from '../support/fakes/captureLogger.js';
 import { FakeClock } from '../support/fakes/fakeClock.js';
-import { FakeFailureSink } from '../support/fakes/fakeFailureSink.js';
 import { FakeSecretStore } from '../support/fakes/fakeSecretStore.js';
 import { FakeServerDirectory } from '../support/fakes/fakeServerDirectory.js';
 import { FakeSyncAgents } from '../support/fakes/fakeSyncAgents.js';
-import { FakeWorkQueue } from '../support/fakes/fakeWorkQueue.js';
+import { fakeRetryDeps, TEST_RETRY_POLICY } from '../support/fakes/fakeRetryDeps.js';
 import { expectNoSecretIn } from '../support/secrecy.js';
 
 const SUB = '00000000-1111-2222-3333-444444444444';
@@ -33,17 +32,14 @@ const VAULT = 'https://contoso-sync.vault.azure.net';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-const POLICY: RetryPolicy = { baseMs: 2_000, capMs: 300_000, maxAttempts: 4, orderDelayMs: 30_000, orderMaxAttempts: 10 };
-
 const target = (id: string, secretName: string): SyncAgentTarget => ({ id, vaultUrl: VAULT, secretName });
 
 function setup(options: { agents?: string[]; config?: Partial<SyncAgentConfig>; servers?: string[] } = {}) {
   const clock = new FakeClock('2026-03-01T03:00:00Z');
   const syncAgents = new FakeSyncAgents(options.agents ?? [AGENT_1, AGENT_2, AGENT_3]);
   const secrets = new FakeSecretStore(clock);
-  const queue = new FakeWorkQueue();
-  const failures = new FakeFailureSink();
-  const logger = new CaptureLogger();
+  const retry = fakeRetryDeps({ clock });
+  const { queue, failures, logger } = retry;
   const syncAgentConfig: SyncAgentConfig = {
     agents: [target(AGENT_1, 'sync-agent1'), target(AGENT_2, 'sync-agent2'), target(AGENT_3, 'sync-agent3')],
     minIntervalMs: DAY,
@@ -54,12 +50,7 @@ function setup(options: { agents?: string[]; config?: Partial<SyncAgentConfig>; 
     syncAgents,
     secrets,
     servers: new FakeServerDirectory(options.servers ?? [SERVER_A, SERVER_B]),
-    queue,
-    failures,
-    clock,
-    random: () => 0.5,
-    policy: POLICY,
-    logger,
+    ...retry,
     config: { syncAgents: syncAgentConfig, fanOut: { inlineLimit: 10, concurrency: 2 } },
   };
   return { deps, clock, syncAgents, secrets, queue, failures, logger };
@@ -263,7 +254,7 @@ describe('Function: rotateSyncAgentKeys', () => {
       vaultUrl: VAULT,
       secretName: 'sync-agent1',
       rotationId: 'run-1',
-      attempt: POLICY.maxAttempts,
+      attempt: TEST_RETRY_POLICY.maxAttempts,
       firstSeen: '2026-03-01T03:00:00.000Z',
       correlationId: 'run-1',
     };

@@ -19,8 +19,7 @@ import type { SyncAgentConfig } from '../../src/config/appConfig.js';
 import type { RunningEmulator, SyncAgentState } from '../../src/local/emulator/index.js';
 import { submitCurrentKey } from '../../src/local/emulator/index.js';
 import { CaptureLogger, safeStringify } from '../support/fakes/captureLogger.js';
-import { FakeFailureSink } from '../support/fakes/fakeFailureSink.js';
-import { FakeWorkQueue } from '../support/fakes/fakeWorkQueue.js';
+import { fakeRetryDeps } from '../support/fakes/fakeRetryDeps.js';
 import { startTestEmulator, testEstate, TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID, TEST_SYNC_VAULT, TEST_SYNC_VAULT_URL } from '../support/emulator.js';
 
 const SERVER = `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/${TEST_RESOURCE_GROUP}/providers/Microsoft.Sql/servers/sql-primary`;
@@ -64,12 +63,7 @@ describe('Use case: sync-agent key handoff (against the emulator)', () => {
       syncAgents: new ArmSyncAgents(sql),
       secrets: new KeyVaultSecretStore(credential, { retryOptions: { maxRetries: 0 } }),
       servers: new ArmSqlServerKeys(sql),
-      queue: new FakeWorkQueue(),
-      failures: new FakeFailureSink(),
-      clock,
-      random: () => 0.5,
-      policy: { baseMs: 1_000, capMs: 10_000, maxAttempts: 3, orderDelayMs: 1_000, orderMaxAttempts: 3 },
-      logger,
+      ...fakeRetryDeps({ clock, logger, policy: { baseMs: 1_000, capMs: 10_000, maxAttempts: 3, orderDelayMs: 1_000, orderMaxAttempts: 3 } }),
       config: {
         syncAgents: {
           agents: [

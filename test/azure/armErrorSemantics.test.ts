@@ -11,17 +11,15 @@ import { isNewerVersionInPlace } from '../../src/domain/errorClassification.js';
 import { isRotationError, type RotationError } from '../../src/domain/errors.js';
 import type { RunningEmulator } from '../../src/local/emulator/index.js';
 import {
+  startTestEmulator,
   TDE_KEY_V1_NAME,
   TDE_KEY_V1_URI,
   TDE_KEY_V2_NAME,
   TDE_KEY_V2_URI,
-  TEST_RESOURCE_GROUP,
-  TEST_SUBSCRIPTION_ID,
-  startTestEmulator,
+  TEST_SERVERS,
 } from '../support/emulator.js';
 
-const SERVERS = `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/${TEST_RESOURCE_GROUP}/providers/Microsoft.Sql/servers`;
-const PLAIN = `${SERVERS}/sql-plain`;
+const PLAIN = `${TEST_SERVERS}/sql-plain`;
 
 async function failure(p: Promise<unknown>): Promise<RotationError> {
   try {

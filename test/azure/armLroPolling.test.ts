@@ -11,9 +11,16 @@ import { ArmBudget } from '../../src/domain/armBudget.js';
 import { PollSchedule } from '../../src/domain/pollSchedule.js';
 import type { Estate } from '../../src/local/estate/estate.js';
 import type { RunningEmulator } from '../../src/local/emulator/index.js';
-import { startTestEmulator, testEstate, TDE_KEY_V2_NAME, TDE_KEY_V2_URI, TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID } from '../support/emulator.js';
+import {
+  startTestEmulator,
+  TDE_KEY_V2_NAME,
+  TDE_KEY_V2_URI,
+  TEST_RESOURCE_GROUP,
+  TEST_SERVERS,
+  TEST_SUBSCRIPTION_ID,
+  testEstate,
+} from '../support/emulator.js';
 
-const SERVERS = `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/${TEST_RESOURCE_GROUP}/providers/Microsoft.Sql/servers`;
 const OPERATION_MS = 300;
 
 /** The test estate plus `n` plain servers `sql-extra-{i}`. */
@@ -44,8 +51,8 @@ describe('ArmSqlServerKeys polling (real @azure/arm-sql against an emulator with
     const adapter = new ArmSqlServerKeys(new SqlClientFactory(freshEmulatorCredential(), { retryOptions: { maxRetries: 0 } }), { pollSchedule: schedule });
     const before = emulator.stats.log.length;
 
-    await adapter.upsertServerKey(`${SERVERS}/sql-plain`, TDE_KEY_V2_NAME, TDE_KEY_V2_URI);
-    await adapter.setEncryptionProtector(`${SERVERS}/sql-plain`, TDE_KEY_V2_NAME, false);
+    await adapter.upsertServerKey(`${TEST_SERVERS}/sql-plain`, TDE_KEY_V2_NAME, TDE_KEY_V2_URI);
+    await adapter.setEncryptionProtector(`${TEST_SERVERS}/sql-plain`, TDE_KEY_V2_NAME, false);
 
     expect(reads(emulator, before)).toEqual(['arm.operations.status', 'arm.operations.status']);
     expect(emulator.state.server(TEST_SUBSCRIPTION_ID, TEST_RESOURCE_GROUP, 'sql-plain')?.protector.serverKeyName).toBe(TDE_KEY_V2_NAME);
@@ -56,9 +63,9 @@ describe('ArmSqlServerKeys polling (real @azure/arm-sql against an emulator with
     const schedule = new PollSchedule({ initialExpectedMs: 150, minDelayMs: 10 });
     const adapter = new ArmSqlServerKeys(new SqlClientFactory(freshEmulatorCredential(), { retryOptions: { maxRetries: 0 } }), { pollSchedule: schedule });
 
-    for (let i = 0; i < 6; i++) await adapter.upsertServerKey(`${SERVERS}/sql-extra-${i}`, TDE_KEY_V2_NAME, TDE_KEY_V2_URI);
+    for (let i = 0; i < 6; i++) await adapter.upsertServerKey(`${TEST_SERVERS}/sql-extra-${i}`, TDE_KEY_V2_NAME, TDE_KEY_V2_URI);
     const before = emulator.stats.log.length;
-    for (let i = 6; i < 12; i++) await adapter.upsertServerKey(`${SERVERS}/sql-extra-${i}`, TDE_KEY_V2_NAME, TDE_KEY_V2_URI);
+    for (let i = 6; i < 12; i++) await adapter.upsertServerKey(`${TEST_SERVERS}/sql-extra-${i}`, TDE_KEY_V2_NAME, TDE_KEY_V2_URI);
 
     expect(schedule.expectedMs('serverKey')).toBeGreaterThan(OPERATION_MS * 0.9);
     expect(reads(emulator, before).length / 6).toBeLessThanOrEqual(2);
@@ -73,7 +80,7 @@ describe('ArmSqlServerKeys polling (real @azure/arm-sql against an emulator with
       { pollSchedule: new PollSchedule({ minDelayMs: 10 }, { serverKey: 100 }) },
     );
 
-    await Promise.all(Array.from({ length: 10 }, (_, i) => adapter.upsertServerKey(`${SERVERS}/sql-extra-${i}`, TDE_KEY_V2_NAME, TDE_KEY_V2_URI)));
+    await Promise.all(Array.from({ length: 10 }, (_, i) => adapter.upsertServerKey(`${TEST_SERVERS}/sql-extra-${i}`, TDE_KEY_V2_NAME, TDE_KEY_V2_URI)));
 
     expect(emulator.stats.throttled).toBe(0);
     expect(emulator.stats.reads).toBeGreaterThanOrEqual(10);
@@ -88,7 +95,7 @@ describe('ArmSqlServerKeys polling (real @azure/arm-sql against an emulator with
       rememberWritesMs: 60_000,
       now: () => clock.ms,
     });
-    const plain = `${SERVERS}/sql-plain`;
+    const plain = `${TEST_SERVERS}/sql-plain`;
     await adapter.upsertServerKey(plain, TDE_KEY_V2_NAME, TDE_KEY_V2_URI);
     await adapter.setEncryptionProtector(plain, TDE_KEY_V2_NAME, false);
     const before = emulator.stats.log.length;

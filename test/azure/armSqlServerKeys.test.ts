@@ -7,19 +7,19 @@ import { ArmBudget } from '../../src/domain/armBudget.js';
 import { freshEmulatorCredential } from './freshEmulatorCredential.js';
 import type { RunningEmulator } from '../../src/local/emulator/index.js';
 import {
+  startTestEmulator,
   TDE_KEY_V1_NAME,
   TDE_KEY_V2_NAME,
   TDE_KEY_V2_URI,
   TEST_RESOURCE_GROUP,
+  TEST_SERVERS,
   TEST_SUBSCRIPTION_ID,
   TEST_TDE_VAULT_URL,
-  startTestEmulator,
 } from '../support/emulator.js';
 
-const SERVERS = `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/${TEST_RESOURCE_GROUP}/providers/Microsoft.Sql/servers`;
-const PLAIN = `${SERVERS}/sql-plain`;
-const PRIMARY = `${SERVERS}/sql-primary`;
-const SECONDARY = `${SERVERS}/sql-secondary`;
+const PLAIN = `${TEST_SERVERS}/sql-plain`;
+const PRIMARY = `${TEST_SERVERS}/sql-primary`;
+const SECONDARY = `${TEST_SERVERS}/sql-secondary`;
 
 async function failure(p: Promise<unknown>): Promise<RotationError> {
   try {

@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { makeKeyNewVersionCreated } from '../../functions/keyNewVersionCreated.js';
 import { toQueueMessage } from '../../src/app/queueMessage.js';
-import {
-  TDE_KEY_V2,
-  TEST_RESOURCE_GROUP,
-  TEST_SUBSCRIPTION_ID,
-  TEST_TDE_VAULT,
-  TEST_TDE_VAULT_URL,
-} from '../support/emulator.js';
+import { TDE_KEY_V2, TEST_SERVERS, TEST_SUBSCRIPTION_ID, TEST_TDE_VAULT, TEST_TDE_VAULT_URL } from '../support/emulator.js';
 import { capturingContext, useFunctionTestEnv } from '../support/functionHarness.js';
 
-const SERVERS = `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/${TEST_RESOURCE_GROUP}/providers/Microsoft.Sql/servers`;
 const KEY = `${TEST_TDE_VAULT_URL}/keys/tde-key`;
 const SCOPE = `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/rg-other`;
 
@@ -18,9 +11,9 @@ const rotationConfig = {
   keys: {
     [KEY]: {
       servers: [
-        { id: `${SERVERS}/sql-primary`, switchProtector: true },
-        { id: `${SERVERS}/sql-secondary`, switchProtector: true, geoPrimary: `${SERVERS}/sql-primary` },
-        { id: `${SERVERS}/sql-plain`, switchProtector: false },
+        { id: `${TEST_SERVERS}/sql-primary`, switchProtector: true },
+        { id: `${TEST_SERVERS}/sql-secondary`, switchProtector: true, geoPrimary: `${TEST_SERVERS}/sql-primary` },
+        { id: `${TEST_SERVERS}/sql-plain`, switchProtector: false },
       ],
       discovery: { scopes: [SCOPE] },
     },
@@ -53,9 +46,9 @@ describe('Function: keyNewVersionCreated', () => {
     await handler()(eventGridEvent(TDE_KEY_V2), capturingContext('keyNewVersionCreated', lines));
     // Assess
     expect(env.queue.scheduled.map((s) => [s.item.kind, s.item.target])).toEqual([
-      ['reconcile', `${SERVERS}/sql-secondary`],
-      ['reconcile', `${SERVERS}/sql-primary`],
-      ['reconcile', `${SERVERS}/sql-plain`],
+      ['reconcile', `${TEST_SERVERS}/sql-secondary`],
+      ['reconcile', `${TEST_SERVERS}/sql-primary`],
+      ['reconcile', `${TEST_SERVERS}/sql-plain`],
       ['discover', SCOPE],
     ]);
     for (const s of env.queue.scheduled) {
@@ -73,7 +66,7 @@ describe('Function: keyNewVersionCreated', () => {
     const messages = env.queue.messages();
     expect(messages).toHaveLength(8);
     expect(messages.slice(4).map((m) => m.messageId)).toEqual(messages.slice(0, 4).map((m) => m.messageId));
-    expect(messages[0]?.sessionId).toBe(`${SERVERS}/sql-secondary`.toLowerCase());
+    expect(messages[0]?.sessionId).toBe(`${TEST_SERVERS}/sql-secondary`.toLowerCase());
   });
 
   it('accepts a CloudEvents 1.0 event', async () => {
@@ -122,7 +115,7 @@ describe('Function: keyNewVersionCreated', () => {
   });
 
   it('keeps its queue messages free of decisions: the body is identifiers only', () => {
-    const m = toQueueMessage({ kind: 'reconcile', key: KEY, target: `${SERVERS}/sql-plain`, versionHint: TDE_KEY_V2, attempt: 1, firstSeen: 'x', correlationId: 'c' });
+    const m = toQueueMessage({ kind: 'reconcile', key: KEY, target: `${TEST_SERVERS}/sql-plain`, versionHint: TDE_KEY_V2, attempt: 1, firstSeen: 'x', correlationId: 'c' });
     expect(Object.keys(m.body).sort()).toEqual(['attempt', 'correlationId', 'firstSeen', 'key', 'kind', 'target', 'versionHint']);
   });
 });

@@ -7,13 +7,13 @@ import {
   TDE_KEY_V1,
   TDE_KEY_V2,
   TEST_RESOURCE_GROUP,
+  TEST_SERVERS,
   TEST_SUBSCRIPTION_ID,
   TEST_TDE_VAULT,
   TEST_TDE_VAULT_URL,
   testEstate,
 } from '../support/emulator.js';
 
-const SERVERS = `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/${TEST_RESOURCE_GROUP}/providers/Microsoft.Sql/servers`;
 const KEY = `${TEST_TDE_VAULT_URL}/keys/tde-key`;
 const HSM = 'test-hsm';
 const HSM_KEY = `https://${HSM}.managedhsm.azure.net/keys/hsm-key`;
@@ -70,12 +70,12 @@ const config = {
   keys: {
     [KEY]: {
       servers: [
-        { id: `${SERVERS}/sql-primary`, switchProtector: true },
-        { id: `${SERVERS}/sql-secondary`, switchProtector: true, geoPrimary: `${SERVERS}/sql-primary` },
-        { id: `${SERVERS}/sql-versionless`, switchProtector: true },
+        { id: `${TEST_SERVERS}/sql-primary`, switchProtector: true },
+        { id: `${TEST_SERVERS}/sql-secondary`, switchProtector: true, geoPrimary: `${TEST_SERVERS}/sql-primary` },
+        { id: `${TEST_SERVERS}/sql-versionless`, switchProtector: true },
       ],
     },
-    [HSM_KEY]: { servers: [{ id: `${SERVERS}/sql-hsm`, switchProtector: true }] },
+    [HSM_KEY]: { servers: [{ id: `${TEST_SERVERS}/sql-hsm`, switchProtector: true }] },
   },
 };
 

@@ -7,14 +7,14 @@ import {
   TDE_KEY_V2_NAME,
   TDE_KEY_V2_URI,
   TEST_RESOURCE_GROUP,
+  TEST_SERVERS,
   TEST_SUBSCRIPTION_ID,
   TEST_TDE_VAULT,
   TEST_TDE_VAULT_URL,
 } from '../support/emulator.js';
 import { capturingContext, useFunctionTestEnv } from '../support/functionHarness.js';
 
-const SERVERS = `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/${TEST_RESOURCE_GROUP}/providers/Microsoft.Sql/servers`;
-const PLAIN = `${SERVERS}/sql-plain`;
+const PLAIN = `${TEST_SERVERS}/sql-plain`;
 const KEY = `${TEST_TDE_VAULT_URL}/keys/tde-key`;
 
 const item = (attempt: number, fields: Partial<ReconcileWorkItem> = {}): ReconcileWorkItem => ({
@@ -59,11 +59,11 @@ describe('Function: rotationWorker', () => {
   });
 
   const crafted: [string, unknown, RegExp][] = [
-    ['an unconfigured server', item(1, { target: `${SERVERS}/sql-primary` }), /is not configured/],
+    ['an unconfigured server', item(1, { target: `${TEST_SERVERS}/sql-primary` }), /is not configured/],
     ['a key of a vault that is not configured', item(1, { key: 'https://evil.vault.azure.net/keys/tde-key' }), /is not in ROTATION_CONFIG/],
     [
       'a protector switch the config does not allow',
-      { kind: 'serverKey', target: `${SERVERS}/sql-secondary`, keyId: TDE_KEY_V2_URI, version: TDE_KEY_V2, switchProtector: true, attempt: 1, firstSeen: 'x', correlationId: 'c' },
+      { kind: 'serverKey', target: `${TEST_SERVERS}/sql-secondary`, keyId: TDE_KEY_V2_URI, version: TDE_KEY_V2, switchProtector: true, attempt: 1, firstSeen: 'x', correlationId: 'c' },
       /is not configured/,
     ],
     [

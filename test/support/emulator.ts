@@ -26,6 +26,10 @@ export const TEST_TENANT_ID = '0f1e2d3c-4b5a-4697-8877-665544332211';
 export const TEST_SUBSCRIPTION_ID = '11111111-2222-4333-8444-555555555555';
 export const TEST_RESOURCE_GROUP = 'rg-test';
 export const TEST_OTHER_RESOURCE_GROUP = 'rg-other';
+/** ARM id prefix of the test estate's logical servers: `${TEST_SERVERS}/sql-primary`. */
+export const TEST_SERVERS = `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/${TEST_RESOURCE_GROUP}/providers/Microsoft.Sql/servers`;
+/** ARM id of a logical server of the test estate. */
+export const testServerId = (name: string): string => `${TEST_SERVERS}/${name}`;
 export const TEST_TDE_VAULT = 'test-tde';
 export const TEST_TDE_VAULT_URL = 'https://test-tde.vault.azure.net';
 export const TEST_SYNC_VAULT = 'test-sync';

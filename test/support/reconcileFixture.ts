@@ -9,13 +9,11 @@ import type { ReconcileDeps } from '../../src/app/reconcileTarget.js';
 import type { KeyTarget, RetryPolicy, ServerTarget } from '../../src/config/appConfig.js';
 import { parseKeyId } from '../../src/domain/keyId.js';
 import type { ReconcileWorkItem } from '../../src/domain/workItem.js';
-import { CaptureLogger } from './fakes/captureLogger.js';
 import { FakeClock } from './fakes/fakeClock.js';
-import { FakeFailureSink } from './fakes/fakeFailureSink.js';
 import { FakeKeyReader } from './fakes/fakeKeyReader.js';
 import { FakeServerDirectory } from './fakes/fakeServerDirectory.js';
 import { FakeSqlServerKeys } from './fakes/fakeSqlServerKeys.js';
-import { FakeWorkQueue } from './fakes/fakeWorkQueue.js';
+import { fakeRetryDeps } from './fakes/fakeRetryDeps.js';
 
 export const SUB = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-sql/providers/Microsoft.Sql/servers';
 export const SCOPE = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-sql';
@@ -63,9 +61,8 @@ export function reconcileFixture(opts: FixtureOptions = {}) {
     keys.add(v);
   }
   const sql = new FakeSqlServerKeys();
-  const queue = new FakeWorkQueue();
-  const failures = new FakeFailureSink();
-  const logger = new CaptureLogger();
+  const retry = fakeRetryDeps({ clock, policy: POLICY });
+  const { queue, failures, logger } = retry;
   const notifications: RotationNotification[] = [];
   const servers: ServerTarget[] = opts.servers ?? [
     { id: PRIMARY, switchProtector: true },
@@ -79,12 +76,7 @@ export function reconcileFixture(opts: FixtureOptions = {}) {
     sql,
     servers: new FakeServerDirectory(opts.directory ?? []),
     config: { keys: new Map([[KEY.toLowerCase(), target]]), fanOut: { inlineLimit: 10, concurrency: 4 } },
-    queue,
-    failures,
-    clock,
-    random: () => 0.5,
-    policy: POLICY,
-    logger,
+    ...retry,
     locks: new KeyedLock(),
     notifier: {
       notify: (n) => {
