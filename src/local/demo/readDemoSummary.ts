@@ -6,8 +6,10 @@ export const DEMO_VAULT = 'contoso-tde';
 export const DEMO_KEY = 'tde-key';
 export const DEMO_SECRET_VAULT = 'contoso-sync';
 
-/** Per-server state read back from the emulator after the demo rotation. */
+/** Per-target state (server, managed instance, database with its own key) read back after the demo rotation. */
 export interface DemoServerSummary {
+  readonly kind: 'server' | 'managedInstance' | 'database';
+  /** Server or instance name; `{server}/{database}` for a database. */
   readonly server: string;
   readonly resourceGroup: string;
   /** The server has a server key for the new key version. */
@@ -35,13 +37,42 @@ export interface DemoSummary {
   readonly elapsedMs: number;
 }
 
-/** Reads the servers back from the emulator; `hasNewKey` tells whether each holds `newVersion`. */
+/**
+ * Reads the targets back from the emulator (servers, then managed instances, then databases with their own key);
+ * `hasNewKey` tells whether each holds `newVersion`.
+ */
 export function readDemoServers(emulator: RunningEmulator, newVersion: string | undefined): DemoServerSummary[] {
-  return [...emulator.state.allServers()].map((s) => {
+  const holds = (uris: (string | undefined)[]): boolean =>
+    newVersion !== undefined && uris.some((u) => u?.toLowerCase().endsWith(`/${newVersion.toLowerCase()}`));
+  const instances = [...emulator.state.allManagedInstances()].map((m): DemoServerSummary => ({
+    kind: 'managedInstance',
+    server: m.name,
+    resourceGroup: m.resourceGroup,
+    hasNewKey: holds([...m.keys.values()].map((k) => k.uri)),
+    protector: m.protector.serverKeyName,
+    protectorVersion: /_([0-9a-f]{32})$/i.exec(m.protector.serverKeyName)?.[1],
+    autoRotation: m.protector.autoRotationEnabled,
+    geoPrimary: m.geoPrimary?.name,
+  }));
+  const databases = [...emulator.state.allServers()].flatMap((s) =>
+    [...s.databases.values()]
+      .filter((d) => d.encryptionProtector !== undefined)
+      .map((d): DemoServerSummary => ({
+        kind: 'database',
+        server: `${s.name}/${d.name}`,
+        resourceGroup: s.resourceGroup,
+        hasNewKey: holds([...d.keys.values()].map((k) => k.uri)),
+        protector: d.encryptionProtector ?? '',
+        protectorVersion: /\/([0-9a-f]{32})$/i.exec(d.encryptionProtector ?? '')?.[1],
+        autoRotation: d.encryptionProtectorAutoRotation,
+        geoPrimary: d.geoPrimary === undefined ? undefined : `${d.geoPrimary.server.name}/${d.geoPrimary.name}`,
+      })),
+  );
+  const servers = [...emulator.state.allServers()].map((s) => {
     const protectorVersion = /_([0-9a-f]{32})$/i.exec(s.protector.serverKeyName)?.[1];
-    const hasNewKey =
-      newVersion !== undefined && [...s.keys.values()].some((k) => k.uri?.toLowerCase().endsWith(`/${newVersion.toLowerCase()}`));
+    const hasNewKey = holds([...s.keys.values()].map((k) => k.uri));
     return {
+      kind: 'server' as const,
       server: s.name,
       resourceGroup: s.resourceGroup,
       hasNewKey,
@@ -51,6 +82,7 @@ export function readDemoServers(emulator: RunningEmulator, newVersion: string | 
       geoPrimary: s.geoPrimary?.name,
     };
   });
+  return [...servers, ...instances, ...databases];
 }
 
 /** The demo's summary of key version `version` (of `keyId`), read back from the emulator. */

@@ -16,7 +16,7 @@ import type { LocalHost } from '../host/localHost.js';
 import { findProjectRoot } from '../host/projectRoot.js';
 import { loadAppFunctions } from '../loadAppFunctions.js';
 import type { LocalDurableQueue } from '../queue/localDurableQueue.js';
-import { pointAtEmulator } from './pointAtEmulator.js';
+import { pointAtEmulator } from '../emulator/pointAtEmulator.js';
 import { DEMO_KEY, DEMO_VAULT, readDemoServers, readDemoSummary, type DemoSummary } from './readDemoSummary.js';
 import { showSyncAgentPickup } from './showSyncAgentPickup.js';
 import { serverTable, summaryLines } from './summaryLines.js';
@@ -148,7 +148,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     const sweepStatus = await runFunctionNow(host, RECONCILE_FUNCTION);
     await whenIdle();
     const onHealed = readDemoServers(emulator, healed).filter((x) => x.hasNewKey).length;
-    out(`        host answered ${sweepStatus}; ${onHealed} server(s) now hold version ${healed}, with no event`);
+    out(`        host answered ${sweepStatus}; ${onHealed} target(s) now hold version ${healed}, with no event`);
 
     const deadLetters = (await host.queue?.listDeadLetters())?.length ?? 0;
     const summary = readDemoSummary(emulator, { keyId: healedId, version: healed, startedAt, deadLetters });

@@ -399,6 +399,11 @@ export class EmulatorState {
     return this.instancesByKey.get(serverKey(subscriptionId, resourceGroup, name));
   }
 
+  /** Every managed instance. */
+  allManagedInstances(): IterableIterator<ManagedInstanceState> {
+    return this.instancesByKey.values();
+  }
+
   /** The managed instances of a subscription, or of one of its resource groups. */
   managedInstancesIn(subscriptionId: string, resourceGroup?: string): ManagedInstanceState[] {
     return [...this.instancesByKey.values()].filter(

@@ -32,10 +32,10 @@ describe('Function: startDemo', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('gives every target server the new key and switches every protector but the auto-rotation one', () => {
+  it('gives every target (servers, the managed instance, the database with its own key) the new key and switches every protector but the auto-rotation one', () => {
     const { servers, version } = demo.summary;
 
-    expect(servers).toHaveLength(5);
+    expect(servers.map((s) => s.kind)).toEqual(['server', 'server', 'server', 'server', 'server', 'managedInstance', 'database']);
     expect(servers.every((s) => s.hasNewKey)).toBe(true);
     for (const s of servers) {
       if (s.autoRotation) expect(s.protector).toBe('contoso-tde_tde-key');
@@ -58,7 +58,9 @@ describe('Function: startDemo', () => {
   });
 
   it('prints a readable summary and keeps the host running', async () => {
-    expect(out.join('\n')).toMatch(/server keys for the new version: 5 of 5 servers/);
+    expect(out.join('\n')).toMatch(/keys for the new version: 7 of 7 targets \(5 servers, 1 managed instance\(s\), 1 database\(s\) with their own key\)/);
+    expect(out.join('\n')).toMatch(/contoso-mi-weu \(managed instance\)\s+yes\s+\S+\s+new version/);
+    expect(out.join('\n')).toMatch(/contoso-sql-weu\/contoso-payments \(database key\)\s+yes\s+\S+\s+new version/);
     expect(out.join('\n')).not.toMatch(/"kind":/);
     const status = await (await fetch(`${demo.host.url}/admin/host/status`, { headers: { 'x-functions-key': demo.host.key } })).json();
     expect(status).toMatchObject({ state: 'Running' });
