@@ -8,12 +8,15 @@
  * {
  *   "keys": {                                                      // default {}
  *     "https://contoso-tde.vault.azure.net/keys/tde": {            // VERSIONLESS key URI (Key Vault or Managed HSM)
- *       "servers": [                                               // full ARM ids of logical servers, no duplicates
+ *       "servers": [                                               // full ARM ids of the targets, no duplicates: logical
+ *                                                                  // servers, managed instances (.../managedInstances/{mi})
+ *                                                                  // and databases with their own key (.../servers/{s}/databases/{db})
  *         { "id": "/subscriptions/../providers/Microsoft.Sql/servers/sql-a", "switchProtector": true },
  *         { "id": "/subscriptions/../providers/Microsoft.Sql/servers/sql-b", "switchProtector": true,
  *           "geoPrimary": "/subscriptions/../providers/Microsoft.Sql/servers/sql-a" }   // sql-b is a geo secondary of sql-a
  *       ],                                                         // switchProtector defaults to false (only add the key)
- *                                                                  // geoPrimary must be in the same list and not itself a secondary
+ *                                                                  // geoPrimary must be in the same list, of the same kind,
+ *                                                                  // and not itself a secondary
  *       "discovery": { "scopes": ["/subscriptions/.."], "switchProtector": false }   // scopes: subscription or resource group ids
  *     }                                                            // each key needs servers, discovery or both
  *   },
@@ -47,7 +50,7 @@ import type { KeyId } from '../domain/keyId.js';
 import type { RetryPolicy } from '../domain/retryPolicy.js';
 
 export interface ServerTarget {
-  /** Full ARM id of the logical server (normalised: as written, validated). */
+  /** Full ARM id of the target: logical server, managed instance or database (normalised, validated). */
   readonly id: string;
   /** Switch the TDE protector to the new key (true), or only add the server key (false). */
   readonly switchProtector: boolean;
