@@ -20,6 +20,7 @@
  */
 import { resolve } from 'node:path';
 import type { Estate } from '../../src/local/estate/estate.js';
+import { pointAtEmulator } from '../../src/local/emulator/pointAtEmulator.js';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/local/emulator/index.js';
 
 export const TEST_TENANT_ID = '0f1e2d3c-4b5a-4697-8877-665544332211';
@@ -93,21 +94,6 @@ export function testEstate(): Estate {
   };
 }
 
-const ENV_KEYS = ['HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY', 'IDENTITY_ENDPOINT', 'IDENTITY_HEADER'] as const;
-/**
- * A developer's own credentials would win over the emulated managed identity in DefaultAzureCredential's chain
- * (EnvironmentCredential, WorkloadIdentityCredential come first): hidden while an emulator runs.
- */
-const HIDDEN_ENV_KEYS = [
-  'AZURE_CLIENT_ID',
-  'AZURE_CLIENT_SECRET',
-  'AZURE_TENANT_ID',
-  'AZURE_CLIENT_CERTIFICATE_PATH',
-  'AZURE_FEDERATED_TOKEN_FILE',
-  'AZURE_USERNAME',
-  'AZURE_PASSWORD',
-] as const;
-
 /** Starts an emulator with the test estate (or overrides) and points process.env at it; stop() restores it. */
 export async function startTestEmulator(overrides: Partial<EmulatorOptions> = {}): Promise<RunningEmulator> {
   const emulator = await startEmulator({
@@ -123,17 +109,13 @@ export async function startTestEmulator(overrides: Partial<EmulatorOptions> = {}
     // Too late for this process: Node read NODE_EXTRA_CA_CERTS at start. test/globalSetup.ts must set it.
     throw new Error(`NODE_EXTRA_CA_CERTS is ${process.env['NODE_EXTRA_CA_CERTS'] ?? 'unset'}, expected ${emulator.caCertPath}: run the tests through vitest (test/globalSetup.ts)`);
   }
-  const saved = new Map<string, string | undefined>([...ENV_KEYS, ...HIDDEN_ENV_KEYS].map((k) => [k, process.env[k]]));
-  const env = emulator.env();
-  for (const k of ENV_KEYS) process.env[k] = env[k];
-  for (const k of HIDDEN_ENV_KEYS) delete process.env[k];
+  // A developer's own credentials would win over the emulated managed identity in DefaultAzureCredential's chain:
+  // hidden while the emulator runs, as in the demo.
+  const restoreEnv = pointAtEmulator(emulator);
   const stop = emulator.stop.bind(emulator);
   return Object.assign(Object.create(emulator) as RunningEmulator, {
     async stop() {
-      for (const [k, v] of saved) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
+      restoreEnv();
       await stop();
     },
   });

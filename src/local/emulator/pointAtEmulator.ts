@@ -1,9 +1,9 @@
 /**
- * Points this process at the emulator: the Azure SDKs take the emulator's proxy and identity endpoint from the
- * environment, so the demo sets them (and clears what would send DefaultAzureCredential elsewhere), and undoes
- * it on stop. The app's own settings are passed explicitly, never through the environment.
+ * Points this process at the emulator (the demo, test/support/emulator.ts): the Azure SDKs take the emulator's
+ * proxy and identity endpoint from the environment, so this sets them (and clears what would send
+ * DefaultAzureCredential elsewhere), and undoes it on stop. The app's own settings are passed explicitly, never through the environment.
  */
-import type { RunningEmulator } from '../emulator/index.js';
+import type { RunningEmulator } from './startEmulator.js';
 
 /** Environment variables that would send DefaultAzureCredential elsewhere than the emulator's identity endpoint. */
 export const FOREIGN_CREDENTIAL_ENV: readonly string[] = [
