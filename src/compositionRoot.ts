@@ -86,7 +86,8 @@ export function createServices(config: AppConfig, o: ServiceOverrides = {}): Ser
   const arm =
     o.sql === undefined || o.servers === undefined
       ? new ArmTargetKeys({
-          servers: new ArmSqlServerKeys(sqlClients, { pollSchedule: schedule }),
+          // The reconciler's look after its own switch is answered from the write ARM just confirmed (2 reads less).
+          servers: new ArmSqlServerKeys(sqlClients, { pollSchedule: schedule, rememberWritesMs: 60_000 }),
           managedInstances: new ArmManagedInstanceKeys(sqlClients, { pollSchedule: o.pollSchedule ?? managedInstancePollSchedule() }),
           databases: new ArmDatabaseKeys(sqlClients, { pollSchedule: schedule }),
         })
