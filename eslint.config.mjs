@@ -10,7 +10,7 @@ export const NO_ADAPTERS = {
 export const NO_LOCAL = { group: ['**/local/**'], message: 'Only src/local (and bench, test) may know the local emulator and host.' };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-bundle/**', 'node_modules/**', 'coverage/**', '.local-azure/**', 'eslint.config.mjs', 'scripts/**/*.mjs', 'bin/**'] },
+  { ignores: ['dist/**', 'dist-bundle/**', 'node_modules/**', 'coverage/**', '.local-azure/**', 'eslint.config.mjs', 'scripts/**/*.mjs', 'bin/**', 'stryker.config.mjs', '.stryker-tmp/**', 'reports/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
