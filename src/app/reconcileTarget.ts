@@ -18,10 +18,10 @@ import type { ReconcileWorkItem } from '../domain/workItem.js';
 import type { AppConfig } from '../config/appConfig.js';
 import { desiredVersion } from './desiredVersion.js';
 import type { KeyedLock } from './keyedLock.js';
-import type { Notifier } from './notifier.js';
-import { criticalDriftNotification, notifySafely } from './notifier.js';
+import { notifySafely } from './notifySafely.js';
+import { criticalDriftNotification } from './rotationNotification.js';
 import { planTarget, waitingForSecondaries, type TargetAction, type TargetPlan } from './planTarget.js';
-import type { KeyReader, ServerDirectory, SqlServerKeys } from './ports.js';
+import type { KeyReader, Notifier, ServerDirectory, SqlServerKeys } from './ports.js';
 import { resolveTarget, type ResolvedTarget } from './resolveTarget.js';
 import { itemLogProperties, retryOrDeadLetter, type RetryDeps } from './retryOrDeadLetter.js';
 
