@@ -1,5 +1,5 @@
 import { DefaultAzureCredential } from '@azure/identity';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ArmSqlServerKeys } from '../../src/azure/armSqlServerKeys.js';
 import { SqlClientFactory } from '../../src/azure/sqlClientFactory.js';
 import { isRotationError, type RotationError } from '../../src/domain/errors.js';
@@ -60,11 +60,39 @@ describe('ArmSqlServerKeys (real @azure/arm-sql against the emulator)', () => {
     expect(routes.some((r) => r.startsWith('arm.operations.'))).toBe(true);
   });
 
-  it('treats upserting a key that is already there as success', async () => {
+  it('treats upserting a key that is already there as success when Azure answers it with a 202', async () => {
     await adapter.upsertServerKey(PLAIN, TDE_KEY_V1_NAME, `${TEST_TDE_VAULT_URL}/keys/tde-key/${'1'.repeat(32)}`);
     await expect(
       adapter.upsertServerKey(PLAIN, TDE_KEY_V1_NAME, `${TEST_TDE_VAULT_URL}/keys/tde-key/${'1'.repeat(32)}`),
     ).resolves.toBeUndefined();
+  });
+
+  describe('when Azure refuses a repeated upsert with 409 ServerKeyNameAlreadyExists (as the ServerKeys spec lists)', () => {
+    beforeEach(() => {
+      emulator.state.behaviour.repeatedKeyUpsert = 'conflict';
+    });
+    afterEach(() => {
+      emulator.state.behaviour.repeatedKeyUpsert = 'accepted';
+    });
+
+    it('treats the conflict as success: the key is there', async () => {
+      // Prepare
+      await adapter.upsertServerKey(PLAIN, TDE_KEY_V2_NAME, TDE_KEY_V2_URI);
+      const before = emulator.stats.log.length;
+
+      // Act
+      await expect(adapter.upsertServerKey(PLAIN, TDE_KEY_V2_NAME, TDE_KEY_V2_URI)).resolves.toBeUndefined();
+
+      // Assess: the 409 was answered (the branch ran) and the key is in place
+      expect(emulator.stats.log.slice(before).map((e) => `${e.route}:${e.status}`)).toContain('arm.serverKeys.createOrUpdate:409');
+      expect(await adapter.hasServerKey(PLAIN, TDE_KEY_V2_NAME)).toBe(true);
+    });
+
+    it('still fails on another 409 of the same upsert (the key vault key name is unknown)', async () => {
+      const err = await failure(adapter.upsertServerKey(PLAIN, `${TDE_KEY_V2_NAME.replace(/_[^_]+$/, '')}_${'9'.repeat(32)}`, `${TEST_TDE_VAULT_URL}/keys/tde-key/${'9'.repeat(32)}`));
+
+      expect(err).toMatchObject({ code: 'AzureKeyVaultKeyNameNotFound', errorClass: 'terminal', details: { statusCode: 409 } });
+    });
   });
 
   it('reads and switches the encryption protector', async () => {

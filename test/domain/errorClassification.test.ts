@@ -20,9 +20,10 @@ const SPECS = ['ServerKeys.json', 'EncryptionProtectors.json', 'ManagedInstanceK
 function specCodes(): { statusCode: number; code: string }[] {
   const seen = new Map<string, { statusCode: number; code: string }>();
   for (const file of SPECS) {
-    for (const m of readFileSync(file, 'utf8').matchAll(/\* (\d{3}) ([A-Za-z0-9]+) - /g)) {
-      seen.set(`${m[1]} ${m[2]}`, { statusCode: Number(m[1]), code: m[2]! });
-    }
+    const lines = [...readFileSync(file, 'utf8').matchAll(/\* (\d{3}) ([A-Za-z0-9]+) - /g)];
+    // A spec file that yields no code would quietly shrink every table built on it.
+    if (lines.length === 0) throw new Error(`no error codes read from ${file}`);
+    for (const m of lines) seen.set(`${m[1]} ${m[2]}`, { statusCode: Number(m[1]), code: m[2]! });
   }
   return [...seen.values()];
 }
@@ -35,6 +36,7 @@ function databaseUpdateCodes(): Map<string, number> {
   const op = Object.entries(spec.paths).find(([p]) => p.endsWith('/servers/{serverName}/databases/{databaseName}'))?.[1]['patch'];
   const codes = new Map<string, number>();
   for (const m of (op?.responses.default.description ?? '').matchAll(/\* (\d{3}) ([A-Za-z0-9]+) - /g)) codes.set(m[2]!, Number(m[1]));
+  if (codes.size === 0) throw new Error(`no error codes read from the database update of ${DATABASES_SPEC}`);
   return codes;
 }
 

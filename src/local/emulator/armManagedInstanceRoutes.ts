@@ -78,6 +78,8 @@ export class ArmManagedInstanceRoutes {
     if (expected.toLowerCase() !== keyName.toLowerCase()) {
       return armError(400, 'InvalidKeyName', `An invalid value was given for the managed instance key name. Expected '${expected}' for uri '${props.uri}'.`);
     }
+    const repeated = this.arm.repeatedKeyUpsert(mi, keyName);
+    if (repeated) return repeated;
     const problem = this.arm.keyMaterialProblem(mi, parsed.vault, parsed.name, parsed.version);
     if (problem) return problem;
     this.arm.state.putServerKey(mi, keyName, props.uri);

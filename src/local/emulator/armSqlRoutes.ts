@@ -211,6 +211,8 @@ export class ArmSqlRoutes {
     if (expectedName.toLowerCase() !== keyName.toLowerCase()) {
       return armError(400, 'InvalidKeyName', `An invalid value was given for the server key name. Expected '${expectedName}' for uri '${uri}'.`);
     }
+    const repeated = this.repeatedKeyUpsert(server, keyName);
+    if (repeated) return repeated;
     const problem = this.keyMaterialProblem(server, parsed.vault, parsed.name, parsed.version);
     if (problem) return problem;
     this.state.putServerKey(server, keyName, uri);
@@ -218,6 +220,16 @@ export class ArmSqlRoutes {
       const k = server.keys.get(keyName.toLowerCase());
       return k ? this.keyBody(server, k) : undefined;
     });
+  }
+
+  /**
+   * The refusal of a key the server (or instance) already has, when the behaviour asks for it (see
+   * `EmulatorBehaviour.repeatedKeyUpsert`). The key name is derived from the URI (checked before), so the same name
+   * means the same URI: `ServerKeyUriAlreadyExists` has no case of its own here.
+   */
+  repeatedKeyUpsert(server: Pick<ServerState, 'keys'>, keyName: string): EmulatorResponse | undefined {
+    if (this.state.behaviour.repeatedKeyUpsert !== 'conflict' || !server.keys.has(keyName.toLowerCase())) return undefined;
+    return armError(409, 'ServerKeyNameAlreadyExists', 'The server key already exists on the server.');
   }
 
   /** SQL's checks of the Key Vault key behind a server, instance or database key or protector. */

@@ -230,13 +230,19 @@ export interface EmulatorBehaviour {
    * place: refused with 400 `OldGenerationOfAKVKeyBeingUsedError` (true) or accepted (false).
    */
   refuseOlderProtectorVersion: boolean;
+  /**
+   * PUT of a server (or managed instance) key that the server already has: `accepted` starts an operation and
+   * answers 202 as for a new key; `conflict` answers 409 `ServerKeyNameAlreadyExists` ("The server key already
+   * exists on the server."), a refusal the ServerKeys and ManagedInstanceKeys specs (2025-01-01) list for the upsert.
+   */
+  repeatedKeyUpsert: 'accepted' | 'conflict';
 }
 
 /** Inspectable, modifiable emulator state. */
 export class EmulatorState {
   readonly tenantId: string;
   /** See {@link EmulatorBehaviour}; tests change it directly. */
-  readonly behaviour: EmulatorBehaviour = { disabledKeyGet: 'ok', refuseOlderProtectorVersion: false };
+  readonly behaviour: EmulatorBehaviour = { disabledKeyGet: 'ok', refuseOlderProtectorVersion: false, repeatedKeyUpsert: 'accepted' };
   private readonly serversByKey = new Map<string, ServerState>();
   private readonly serversBySub = new Map<string, ServerState[]>();
   private readonly serversByRg = new Map<string, ServerState[]>();

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TDE_KEY_V1_NAME, TDE_KEY_V2, TDE_KEY_V2_NAME, TDE_KEY_V2_URI, TEST_RESOURCE_GROUP as RG, TEST_SUBSCRIPTION_ID } from '../../support/emulator.js';
+import { TDE_KEY_V1_NAME, TDE_KEY_V1_URI, TDE_KEY_V2, TDE_KEY_V2_NAME, TDE_KEY_V2_URI, TEST_RESOURCE_GROUP as RG, TEST_SUBSCRIPTION_ID } from '../../support/emulator.js';
 import { API, ARM, harness } from './routerHarness.js';
 
 const VECTORS = resolve(__dirname, '..', '..', '..', '..', 'shared', 'vectors');
@@ -19,7 +19,18 @@ const KV_API = 'api-version=7.6';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies are inspected field by field
 function example(dir: string, file: string, status = '200'): any {
   const e = JSON.parse(readFileSync(resolve(dir, file), 'utf8'));
-  return e.responses[status].body;
+  const body = e.responses[status]?.body;
+  // An empty example would make every shape comparison below pass: the vector must say something.
+  expect(Object.keys(body ?? {}), `${file} ${status}`).not.toHaveLength(0);
+  return body;
+}
+
+/** The `{status} {Code} - {description}` lines of a spec's error descriptions, as `status Code`. */
+function specErrorCodes(file: string): Set<string> {
+  const text = readFileSync(resolve(VECTORS, 'sql-spec', '2025-01-01', file), 'utf8');
+  const codes = new Set([...text.matchAll(/\* (\d{3}) ([A-Za-z0-9]+) - /g)].map((m) => `${m[1]} ${m[2]}`));
+  expect(codes.size, file).toBeGreaterThan(0);
+  return codes;
 }
 
 /** Every property path of a JSON value with its JSON type; arrays are described by their first element. */
@@ -85,6 +96,20 @@ describe('Emulator contract: Microsoft.Sql bodies match the 2025-01-01 examples'
     const result = await h.send('GET', put.headers['location']!);
     expect(result.status).toBe(200);
     expect(shapeMismatches(example(SQL_EXAMPLES, 'ServerKeyCreateOrUpdate.json', '201'), result.body)).toEqual([]);
+  });
+
+  it('ServerKeyCreateOrUpdate of a key the server has: 409 ServerKeyNameAlreadyExists as the spec lists, when the behaviour asks', async () => {
+    const h = harness();
+    h.state.behaviour.repeatedKeyUpsert = 'conflict';
+    const url = `${SERVERS}/sql-primary/keys/${TDE_KEY_V1_NAME}?${API}`;
+
+    const repeated = await h.send('PUT', url, { properties: { serverKeyType: 'AzureKeyVault', uri: TDE_KEY_V1_URI } });
+    const fresh = await h.send('PUT', `${SERVERS}/sql-plain/keys/${TDE_KEY_V2_NAME}?${API}`, { properties: { serverKeyType: 'AzureKeyVault', uri: TDE_KEY_V2_URI } });
+
+    expect(specErrorCodes('ServerKeys.json')).toContain('409 ServerKeyNameAlreadyExists');
+    expect(repeated.status).toBe(409);
+    expect(repeated.body.error).toEqual({ code: 'ServerKeyNameAlreadyExists', message: 'The server key already exists on the server.' });
+    expect(fresh.status).toBe(202);
   });
 
   it('EncryptionProtectorGet and EncryptionProtectorCreateOrUpdate', async () => {
