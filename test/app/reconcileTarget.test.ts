@@ -277,6 +277,59 @@ describe('Function: reconcileTarget', () => {
 
       expect(outcome).toMatchObject({ kind: 'deferred', code: 'ServiceUnavailable' });
       expect(f.sql.writes).toEqual([]);
+      expect(f.queue.scheduled.map((s) => s.item)).toEqual([expect.objectContaining({ kind: 'reconcile', target: PLAIN, attempt: 2 })]);
+      expect(f.failures.deadLetters).toEqual([]);
+    });
+
+    // A Key Vault outage while reading one key version: a scheduled retry, never a dead letter, never a throw, and
+    // never a conclusion drawn from the missing answer (an older version chosen, the protector called unusable).
+    it.each([
+      ['the newest version', `${KEY}/${V3}`, undefined],
+      ['the version the item names, which the listing does not show yet', `${KEY}/${'4'.repeat(32)}`, '4'.repeat(32)],
+      ["the protector's own version", `${KEY}/${V1}`, undefined],
+    ] as const)('schedules a retry when Key Vault is down while reading %s', async (_label, versionId, hint) => {
+      // Prepare
+      const f = reconcileFixture();
+      standardEstate(f.sql);
+      f.keys.faults.failAlways(versionId, new RotationError('ServiceUnavailable', 'retriable', 'vault down', { details: { statusCode: 503 } }));
+
+      // Act
+      const outcome = await reconcileTarget(f.deps, item(PLAIN, hint === undefined ? {} : { versionHint: hint }));
+
+      // Assess
+      expect(outcome).toMatchObject({ kind: 'deferred', code: 'ServiceUnavailable' });
+      expect(f.queue.scheduled.map((s) => s.item)).toEqual([expect.objectContaining({ kind: 'reconcile', target: PLAIN, attempt: 2 })]);
+      expect(f.failures.deadLetters).toEqual([]);
+      expect(f.notifications).toEqual([]);
+      expect(f.sql.protector(PLAIN).serverKeyName).toBe(keyName(V1));
+    });
+
+    it('still moves on once Key Vault answers again', async () => {
+      // Prepare
+      const f = reconcileFixture();
+      standardEstate(f.sql);
+      f.keys.faults.failNext(`${KEY}/${V3}`, new RotationError('ServiceUnavailable', 'retriable', 'vault down', { details: { statusCode: 503 } }));
+      await reconcileTarget(f.deps, item(PLAIN));
+
+      // Act: the scheduled retry
+      const outcome = await reconcileTarget(f.deps, f.queue.scheduled[0]!.item as ReturnType<typeof item>);
+
+      // Assess
+      expect(outcome.kind).toBe('rotated');
+      expect(f.sql.protector(PLAIN).serverKeyName).toBe(keyName(V3));
+    });
+
+    it("retries when the geo secondary's server key cannot be looked up, and switches nothing meanwhile", async () => {
+      const f = reconcileFixture();
+      standardEstate(f.sql);
+      // Only the secondary's key existence is read for SECONDARY while the primary is reconciled.
+      f.sql.readFaults.failAlways(SECONDARY, new RotationError('ServiceUnavailable', 'retriable', 'arm down', { details: { statusCode: 503 } }));
+
+      const outcome = await reconcileTarget(f.deps, item(PRIMARY));
+
+      expect(outcome).toMatchObject({ kind: 'deferred', code: 'ServiceUnavailable' });
+      expect(f.sql.writes.filter((w) => w.op === 'setProtector')).toEqual([]);
+      expect(f.failures.deadLetters).toEqual([]);
     });
 
     it('retries a failed protector read', async () => {
