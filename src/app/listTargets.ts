@@ -73,7 +73,15 @@ export async function listTargets(deps: ListTargetsDeps, keyTarget: KeyTarget): 
   return geoOrder(all);
 }
 
-/** The one geo ordering: secondaries first, then the rest, each group in configuration order. */
+/**
+ * The one geo ordering, as phases: geo secondaries first, then the rest, each in configuration order. Whoever runs
+ * work in phases (the CLI) runs all of the first before the second; the queue gets them in this order.
+ */
+export function geoPhases<T extends { readonly geoPrimary?: string }>(targets: readonly T[]): [T[], T[]] {
+  return [targets.filter((t) => t.geoPrimary !== undefined), targets.filter((t) => t.geoPrimary === undefined)];
+}
+
+/** {@link geoPhases}, flattened. */
 export function geoOrder<T extends { readonly geoPrimary?: string }>(targets: readonly T[]): T[] {
-  return [...targets.filter((t) => t.geoPrimary !== undefined), ...targets.filter((t) => t.geoPrimary === undefined)];
+  return geoPhases(targets).flat();
 }

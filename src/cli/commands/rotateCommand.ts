@@ -13,7 +13,7 @@
 import { targetKindOf } from '../../domain/armId.js';
 import { workItemsForKey } from '../../app/acceptKeyEvent.js';
 import { ACTIONABLE_FINDINGS, driftReport } from '../../app/driftReport.js';
-import { configuredTargets, listTargets } from '../../app/listTargets.js';
+import { configuredTargets, geoPhases, listTargets } from '../../app/listTargets.js';
 import { sameArmId } from '../../domain/armId.js';
 import { RotationError } from '../../domain/errors.js';
 import { keyVersionNotification } from '../../app/rotationNotification.js';
@@ -81,9 +81,16 @@ async function convergeCommand(ctx: CliContext, command: 'rotate' | 'reconcile',
     const trigger = { key, correlationId: ctx.runId, runId: ctx.runId, ...(sel.version === undefined ? {} : { versionHint: sel.version }) };
     const items = workItemsForKey(key, targets, [], trigger, s.clock.now());
     // Geo secondaries first (a primary would otherwise wait for them on the order schedule).
-    const secondary = (i: WorkItem): boolean => configuredTargets(sel.target).some((t) => t.geoPrimary !== undefined && sameArmId(t.id, i.target));
+    // The one geo ordering: the configured geo relations of each item's target decide its phase.
+    const geoPrimaryOf = (i: WorkItem) => configuredTargets(sel.target).find((t) => sameArmId(t.id, i.target))?.geoPrimary;
+    const phases = geoPhases(
+      items.map((i) => {
+        const geoPrimary = geoPrimaryOf(i);
+        return geoPrimary === undefined ? { item: i } : { item: i, geoPrimary };
+      }),
+    ).map((phase) => phase.map((p) => p.item));
     const progress = new ProgressLine(ctx.io.stderr, `${versionless.name} ${version.slice(0, 8)}`, !ctx.flags.json);
-    const outcomes = await runWorkItems([items.filter(secondary), items.filter((i) => !secondary(i))], {
+    const outcomes = await runWorkItems(phases, {
       queue: ctx.queue,
       clock: s.clock,
       sleep: ctx.sleep,
