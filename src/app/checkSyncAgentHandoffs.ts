@@ -27,7 +27,8 @@ import { mapConcurrent } from './mapConcurrent.js';
 import { notifySafely } from './notifySafely.js';
 import type { Notifier } from './ports.js';
 import type { Clock, StoredSecretInfo } from './ports.js';
-import { resolveSyncAgents, type ResolvedSyncAgent, type SyncAgentDeps } from './rotateSyncAgentKeys.js';
+import { resolveSyncAgents, type ResolvedSyncAgent } from './resolveSyncAgents.js';
+import type { SyncAgentDeps } from './rotateSyncAgentKeys.js';
 
 /** Code of an overdue handoff in outcome lines and notifications. */
 export const HANDOFF_OVERDUE_CODE = 'HandoffOverdue';

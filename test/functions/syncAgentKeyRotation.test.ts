@@ -3,7 +3,7 @@ import { InvocationContext, type Timer } from '@azure/functions';
 import { makeSyncAgentKeyRotation, syncAgentKeyRotation } from '../../functions/syncAgentKeyRotation.js';
 import { makeRotationWorker } from '../../functions/rotationWorker.js';
 import { toQueueMessage } from '../../src/app/queueMessage.js';
-import { SYNC_AGENT_KEY_CONTENT_TYPE } from '../../src/app/rotateSyncAgentKeys.js';
+import { SYNC_AGENT_KEY_CONTENT_TYPE } from '../../src/app/syncAgentSecretTags.js';
 import { createServices, type Services } from '../../src/compositionRoot.js';
 import { loadConfig } from '../../src/config/loadConfig.js';
 import type { SyncAgentWorkItem } from '../../src/domain/workItem.js';

@@ -18,7 +18,8 @@
 import { readSyncAgentHandoff } from '../../app/checkSyncAgentHandoffs.js';
 import { notifySafely } from '../../app/notifySafely.js';
 import { syncAgentNotification } from '../../app/rotationNotification.js';
-import { processSyncAgentItem, resolveSyncAgents, type ResolvedSyncAgent } from '../../app/rotateSyncAgentKeys.js';
+import { resolveSyncAgents, type ResolvedSyncAgent } from '../../app/resolveSyncAgents.js';
+import { processSyncAgentItem } from '../../app/rotateSyncAgentKeys.js';
 import { syncAgentDeps } from '../../compositionRoot.js';
 import { sameArmId } from '../../domain/armId.js';
 import { summarize, type Outcome } from '../../domain/outcome.js';
