@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import type { Clock, FailureSink, WorkQueue } from '../../app/ports.js';
 import { toQueueMessage } from '../../app/queueMessage.js';
 import { sessionIdFor } from '../../app/sessionIdFor.js';
+import { sessionOfBody } from './sessionOfBody.js';
 import type { WorkItem } from '../../domain/workItem.js';
 import { atomicWriteFile, PRIVATE_DIR_MODE } from './atomicWriteFile.js';
 import { DirectoryLock } from './directoryLock.js';
@@ -300,10 +301,4 @@ export class LocalDurableQueue implements WorkQueue, FailureSink {
   private assertOpen(): void {
     if (this.closed) throw new Error(`queue ${this.dir} is closed`);
   }
-}
-
-/** The session of a body that is a work item (anything with a string `target`); none otherwise. */
-function sessionOfBody(body: unknown): string | undefined {
-  const target = typeof body === 'object' && body !== null ? (body as { target?: unknown }).target : undefined;
-  return typeof target === 'string' && target !== '' ? sessionIdFor({ target }) : undefined;
 }
