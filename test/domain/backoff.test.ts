@@ -39,6 +39,29 @@ describe('Function: nextDelayMs', () => {
     expect(nextDelayMs({ attempt: 3, policy, random: () => 0.9999999999, kind: 'retriable' })).toBe(4_000);
   });
 
+  it.each([
+    ['1 (outside [0, 1)) as just below 1', 1, 4_000],
+    ['2 as just below 1', 2, 4_000],
+    ['a negative value as 0', -0.5, 0],
+    ['NaN as 0', Number.NaN, 0],
+    ['Infinity as 0', Number.POSITIVE_INFINITY, 0],
+  ])('takes a random source answering %s', (_label, value, expected) => {
+    expect(nextDelayMs({ attempt: 3, policy, random: () => value, kind: 'retriable' })).toBe(expected);
+  });
+
+  it.each([
+    ['negative', -5_000],
+    ['NaN', Number.NaN],
+    ['infinite', Number.POSITIVE_INFINITY],
+  ])('ignores a %s Retry-After', (_label, retryAfterMs) => {
+    expect(nextDelayMs({ attempt: 3, policy, random: () => 0, retryAfterMs, kind: 'retriable' })).toBe(0);
+    expect(nextDelayMs({ attempt: 1, policy, random: () => 0, retryAfterMs, kind: 'waitingOnOrder' })).toBe(27_000);
+  });
+
+  it('rounds a fractional Retry-After up to the next millisecond', () => {
+    expect(nextDelayMs({ attempt: 3, policy, random: () => 0, retryAfterMs: 0.2, kind: 'retriable' })).toBe(1);
+  });
+
   it('caps the window at capMs', () => {
     expect(nextDelayMs({ attempt: 7, policy, random: () => 0.9999999999, kind: 'retriable' })).toBe(60_000);
   });
@@ -139,6 +162,20 @@ describe('Function: parseRetryAfter', () => {
     ['fractional seconds', { 'Retry-After': '1.5' }],
     ['empty', { 'Retry-After': '' }],
   ])('returns undefined for %s', (_label, h) => {
+    expect(parseRetryAfter(headers(h), now)).toBeUndefined();
+  });
+
+  it.each([
+    ['Retry-After with spaces around the seconds', { 'Retry-After': ' 7 ' }, 7_000],
+    ['x-ms-retry-after-ms with spaces', { 'x-ms-retry-after-ms': ' 1500 ' }, 1_500],
+  ])('reads %s', (_label, h, expected) => {
+    expect(parseRetryAfter(headers(h), now)).toBe(expected);
+  });
+
+  it.each([
+    ['blank', { 'Retry-After': '   ' }],
+    ['a signed number with a letter', { 'Retry-After': '+5s' }],
+  ])('returns undefined for a %s Retry-After', (_label, h) => {
     expect(parseRetryAfter(headers(h), now)).toBeUndefined();
   });
 

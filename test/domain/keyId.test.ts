@@ -92,7 +92,41 @@ const rejected: [string, unknown, RegExp][] = [
   ['number', 42, /expected a string/],
   ['null', null, /expected a string, got null/],
   ['object', { id: 'https://contoso.vault.azure.net/keys/tde' }, /expected a string/],
+  ['2,049 characters', `https://contoso.vault.azure.net/keys/tde/${'a'.repeat(2049 - 'https://contoso.vault.azure.net/keys/tde/'.length)}`, /longer than 2048 characters$/],
+  ['no host', 'https:///keys/tde', /: missing host$/],
+  ['a host without a dot', 'https://contoso/keys/tde', /: host "contoso" is not a Key Vault or Managed HSM host$/],
+  ['an unaccepted suffix (the reason lists the accepted ones)', 'https://contoso.example.com/keys/tde', /\(.*vault\.azure\.net.*managedhsm\.azure\.net.*\)$/],
+  ['an underscore in the vault name', 'https://con_toso.vault.azure.net/keys/tde', /only letters, digits and hyphens$/],
+  ['a vault name ending in a symbol after valid characters', 'https://contoso!.vault.azure.net/keys/tde', /only letters, digits and hyphens$/],
+  ['a vault name starting with a symbol', 'https://!contoso.vault.azure.net/keys/tde', /only letters, digits and hyphens$/],
+  ['another collection', 'https://contoso.vault.azure.net/storage/tde', /path must start with \/keys\/ \(found \/storage\/\)$/],
 ];
+
+describe('Function: parseKeyId (what the message shows)', () => {
+  it('quotes the id as given', () => {
+    expect(() => parseKeyId('https://contoso.vault.azure.net/storage/tde')).toThrow('Invalid key id "https://contoso.vault.azure.net/storage/tde": ');
+  });
+
+  it('shows the first 200 characters of a longer id, then "..."', () => {
+    const raw = `https://contoso.vault.azure.net/keys/${'k'.repeat(300)}`;
+
+    expect(() => parseKeyId(raw)).toThrow(`Invalid key id "${raw.slice(0, 200)}...": key name`);
+  });
+
+  it('shows an id of exactly 200 characters whole', () => {
+    const raw = `https://contoso.vault.azure.net/storage/${'k'.repeat(200 - 'https://contoso.vault.azure.net/storage/'.length)}`;
+
+    expect(raw).toHaveLength(200);
+    expect(() => parseKeyId(raw)).toThrow(`Invalid key id "${raw}": `);
+  });
+
+  it('accepts an id of exactly 2,048 characters as far as length goes', () => {
+    const raw = `https://contoso.vault.azure.net/keys/tde/${'a'.repeat(2048 - 'https://contoso.vault.azure.net/keys/tde/'.length)}`;
+
+    expect(raw).toHaveLength(2048);
+    expect(() => parseKeyId(raw)).toThrow(/32 hexadecimal characters$/);
+  });
+});
 
 describe('Function: parseKeyId', () => {
   it.each(accepted)('accepts $raw', (c) => {
@@ -155,5 +189,13 @@ describe('Function: parseVaultUrl', () => {
     'https://contoso.vault.azure.net.evil.com',
   ])('rejects %s', (raw) => {
     expect(parseVaultUrl(raw).ok).toBe(false);
+  });
+
+  it.each([
+    ['a path', 'https://contoso.vault.azure.net/secrets', 'a vault URL has no path (found "/secrets")'],
+    ['a non-string', 42, 'expected a string, got number'],
+    ['null', null, 'expected a string, got null'],
+  ])('says why it rejects %s', (_label, raw, reason) => {
+    expect(parseVaultUrl(raw)).toEqual({ ok: false, reason });
   });
 });
