@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidArmIdError, parseDatabaseId, parseManagedInstanceId, parseScope, parseServerId, parseSyncAgentId, parseTargetId, sameArmId, targetKindOf } from '../../src/domain/armId.js';
+import { InvalidArmIdError, isWithinScope, parseDatabaseId, parseManagedInstanceId, parseScope, parseServerId, parseSyncAgentId, parseTargetId, sameArmId, targetKindOf } from '../../src/domain/armId.js';
 import { isRotationError } from '../../src/domain/errors.js';
 
 const SUB = '00000000-1111-2222-3333-444444444444';
@@ -152,6 +152,18 @@ describe('Function: targetKindOf and parseTargetId', () => {
     [`${SERVER}/syncAgents/a`, undefined],
     [`/subscriptions/${SUB}/resourceGroups/rg-prod`, undefined],
     [`/subscriptions/${SUB}/resourceGroups/rg-prod/providers/Microsoft.Web/sites/x`, undefined],
+    [`/subscriptions/${SUB}/resourceGroups/rg-prod/providers/Microsoft.Web/servers/x`, undefined],
+    [`/subscriptions/${SUB}/resourceGroups/rg-prod/notproviders/Microsoft.Sql/servers/x`, undefined],
+    [`/subscriptions/${SUB}/resourceGroups/rg-prod/providers/Microsoft.Sql/managedInstances/mi-a/databases/d`, undefined],
+    [`/subscriptions/${SUB}/resourceGroups/rg-prod/providers/Microsoft.Sql/elasticPools/p`, undefined],
+    [`/subscriptions/${SUB}/resourceGroups/rg-prod/providers/Microsoft.Sql/servers/sql-a/syncAgents/a/more`, undefined],
+    [`${SERVER}/elasticPools/p`, undefined],
+    [`${SERVER}/`, 'server'],
+    [`//${SERVER.slice(1)}//`, 'server'],
+    [SERVER.toUpperCase(), 'server'],
+    [DB.replace('databases', 'DATABASES'), 'database'],
+    [MI.replace('managedInstances', 'MANAGEDINSTANCES'), 'managedInstance'],
+    ['', undefined],
   ] as const)('names the kind of %s: %s', (id, kind) => {
     expect(targetKindOf(id)).toBe(kind);
   });
@@ -161,5 +173,25 @@ describe('Function: targetKindOf and parseTargetId', () => {
     expect(parseTargetId(DB)).toEqual({ kind: 'database', id: DB });
     expect(parseTargetId(SERVER)).toEqual({ kind: 'server', id: SERVER });
     expect(() => parseTargetId(`${SERVER}/syncAgents/a`)).toThrow(InvalidArmIdError);
+  });
+
+  it('names a server id in what it says of an id that is no target', () => {
+    expect(thrown(() => parseTargetId(`/subscriptions/${SUB}/resourceGroups/rg-prod/providers/Microsoft.Web/sites/x`)).message).toMatch(/^server id /);
+    expect(thrown(() => parseTargetId(undefined as unknown as string))).toBeInstanceOf(InvalidArmIdError);
+  });
+});
+
+describe('Function: isWithinScope', () => {
+  it.each([
+    [SERVER, `/subscriptions/${SUB}`, true],
+    [SERVER, `/subscriptions/${SUB}/resourceGroups/rg-prod`, true],
+    [SERVER, `/subscriptions/${SUB}/resourceGroups/rg-prod/`, true],
+    [SERVER, `/subscriptions/${SUB}/resourceGroups/rg-prod//`, true],
+    [SERVER.toUpperCase(), `/subscriptions/${SUB}/resourcegroups/RG-PROD`, true],
+    [SERVER, `/subscriptions/${SUB}/resourceGroups/rg-pro`, false],
+    [SERVER.replace('rg-prod', 'rg-prod-2'), `/subscriptions/${SUB}/resourceGroups/rg-prod`, false],
+    [`/subscriptions/${SUB}/resourceGroups/rg-prod`, `/subscriptions/${SUB}/resourceGroups/rg-prod`, false],
+  ] as const)('says whether %s lies in %s: %s', (id, scope, expected) => {
+    expect(isWithinScope(id, scope)).toBe(expected);
   });
 });
