@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { redactSecretLike } from '../../src/domain/redactSecretLike.js';
+import { looksLikeSecret, redactSecretLike } from '../../src/domain/redactSecretLike.js';
 
 describe('Function: redactSecretLike', () => {
   it('removes every 8-character fragment of generated keys, in plain and JSON-escaped forms', () => {
@@ -32,5 +32,24 @@ describe('Function: redactSecretLike', () => {
     ].join(' ');
 
     for (const word of line.split(' ')) expect(redactSecretLike(word)).toBe(word);
+  });
+});
+
+describe('Function: looksLikeSecret', () => {
+  it.each([
+    ['20 characters mixing cases and digits', 'aB3dE6gH9jK2mN5pQ8sT', true],
+    ['19 such characters (too short)', 'aB3dE6gH9jK2mN5pQ8s', false],
+    ['no upper-case letter', 'ab3de6gh9jk2mn5pq8st', false],
+    ['no lower-case letter', 'AB3DE6GH9JK2MN5PQ8ST', false],
+    ['a resource path', 'providers/Microsoft9Sql/servers', false],
+    ['digit-free text changing case every fourth character', 'abCdeFghIjkLmnOpqRstUvwX', true],
+    ['digit-free text changing case less often (4 in 26)', 'abcdeFghijKlmnoPqrstUvwxyz', false],
+    ['a word start exactly at the 22% line (11 in 50)', `${'abcdE'.repeat(9)}aBcDe`, true],
+    ['a word start just under the 22% line (10 in 50)', 'abcdE'.repeat(10), false],
+    ['upper-case runs that start no word', 'ABCDefghIJKLmnopQRSTuvwxyz', false],
+    ['a "+" instead of a digit', 'abcdefghijklmnop+QRSTUVWXYZ', true],
+    ['a "/" instead of a digit', 'abcdefghijklmnopQRST/UVWXYZ', true],
+  ])('judges %s: %s', (_label, token, expected) => {
+    expect(looksLikeSecret(token)).toBe(expected);
   });
 });
