@@ -61,7 +61,7 @@ describe('Function: acceptKeyEvent', () => {
   it('takes the versionless key, the version as a hint and the event id as the correlation id', async () => {
     const f = reconcileFixture({ servers: [{ id: PLAIN, switchProtector: true }] });
 
-    const result = await acceptKeyEvent(f.deps, { eventId: 'evt-42', eventTime: '2026-06-01T00:00:00Z', key: parseKeyId(`${KEY}/${V2}`) });
+    const result = await acceptKeyEvent(f.deps, { eventId: 'evt-42', eventTime: '2026-06-01T00:00:00Z', key: parseKeyId(`${KEY}/${V2}`) as KeyNewVersionCreated['key'] });
 
     expect(result).toEqual({ kind: 'accepted', targets: 1, scopes: 0 });
     expect(f.queue.scheduled.map((s) => s.item)).toEqual([
