@@ -1,4 +1,5 @@
 import type { EncryptionProtector, SqlServerKeys } from '../../../src/app/ports.js';
+import { targetKindOf } from '../../../src/domain/armId.js';
 import { RotationError } from '../../../src/domain/errors.js';
 import { Faults } from './faults.js';
 
@@ -57,10 +58,12 @@ export class FakeSqlServerKeys implements SqlServerKeys {
     return Promise.resolve({ ...this.#server(serverId).protector });
   }
 
-  setEncryptionProtector(serverId: string, serverKeyName: string, autoRotationEnabled: boolean): Promise<void> {
+  setEncryptionProtector(serverId: string, serverKeyName: string, autoRotationEnabled: boolean, keyUri?: string): Promise<void> {
     const fault = this.protectorFaults.take(serverId);
     if (fault) return Promise.reject(fault);
     const s = this.#server(serverId);
+    // A database takes a key and its protector in one update; servers and instances ignore keyUri (see the port).
+    if (keyUri !== undefined && targetKindOf(serverId) === 'database' && !s.keys.has(serverKeyName)) s.keys.set(serverKeyName, keyUri);
     const uri = s.keys.get(serverKeyName);
     if (uri === undefined) {
       return Promise.reject(new RotationError('ServerKeyDoesNotExists', 'terminal', `no server key ${serverKeyName}`));
