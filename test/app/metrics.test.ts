@@ -35,3 +35,57 @@ describe('Class: LogMetrics', () => {
     expect(logger.text()).toBe('info SYNC_AGENT_OUTCOME {"agent":"agent-1","outcome":"rotated","success":true,"at":"2026-01-01T00:00:00.000Z"}');
   });
 });
+
+describe('Function: recordServerOutcomes and recordSyncAgentOutcomes (every kind of outcome)', () => {
+  const SERVER = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Sql/servers/s1';
+
+  it('records each kind with its success, the code of what did not succeed, and the kind of target', () => {
+    const logger = new CaptureLogger();
+
+    recordServerOutcomes(
+      new LogMetrics(logger),
+      'https://contoso-tde.vault.azure.net/keys/tde',
+      [
+        { kind: 'skipped', target: SERVER, reason: 'converged' },
+        { kind: 'deferred', target: SERVER, code: 'ServiceUnavailable', reason: 'down', retryAt: AT.toISOString() },
+        { kind: 'failed', target: SERVER, code: 'Queued', reason: 'a failure is recorded whatever its code' },
+      ],
+      AT,
+    );
+
+    const common = { server: SERVER, targetKind: 'server', vault: 'contoso-tde', key: 'tde', keyVersion: '', at: AT.toISOString() };
+    expect(logger.lines.map((l) => l.properties)).toEqual([
+      { ...common, outcome: 'skipped', success: true },
+      { ...common, outcome: 'deferred', success: false, code: 'ServiceUnavailable' },
+      { ...common, outcome: 'failed', success: false, code: 'Queued' },
+    ]);
+  });
+
+  it('records a key id it cannot parse as given', () => {
+    const logger = new CaptureLogger();
+
+    recordServerOutcomes(new LogMetrics(logger), 'not a key id', [{ kind: 'rotated', target: 'srv', detail: 'd' }], AT);
+
+    expect(logger.lines[0]?.properties).toEqual({ server: 'srv', outcome: 'rotated', success: true, vault: '', key: 'not a key id', keyVersion: '', at: AT.toISOString() });
+  });
+
+  it('records sync agent outcomes with their codes when they did not succeed', () => {
+    const logger = new CaptureLogger();
+
+    recordSyncAgentOutcomes(
+      new LogMetrics(logger),
+      [
+        { kind: 'skipped', target: 'a1', reason: 'recent' },
+        { kind: 'deferred', target: 'a2', code: 'ServiceUnavailable', reason: 'r', retryAt: AT.toISOString() },
+        { kind: 'failed', target: 'a3', code: 'SecretWriteFailed', reason: 'r' },
+      ],
+      AT,
+    );
+
+    expect(logger.lines.map((l) => l.properties)).toEqual([
+      { agent: 'a1', outcome: 'skipped', success: true, at: AT.toISOString() },
+      { agent: 'a2', outcome: 'deferred', success: false, code: 'ServiceUnavailable', at: AT.toISOString() },
+      { agent: 'a3', outcome: 'failed', success: false, code: 'SecretWriteFailed', at: AT.toISOString() },
+    ]);
+  });
+});
