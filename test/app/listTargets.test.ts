@@ -58,10 +58,11 @@ describe('Function: listTargets', () => {
 
 describe('Function: geoPhases', () => {
   it('puts geo secondaries in the first phase and the rest in the second, each in order', () => {
-    const a = { id: 'a' };
-    const b = { id: 'b', geoPrimary: 'a' };
-    const c = { id: 'c' };
-    const d = { id: 'd', geoPrimary: 'c' };
+    type T = { readonly id: string; readonly geoPrimary?: string };
+    const a: T = { id: 'a' };
+    const b: T = { id: 'b', geoPrimary: 'a' };
+    const c: T = { id: 'c' };
+    const d: T = { id: 'd', geoPrimary: 'c' };
 
     expect(geoPhases([a, b, c, d])).toEqual([[b, d], [a, c]]);
   });
