@@ -146,6 +146,37 @@ describe('Function: desiredVersion', () => {
     });
   });
 
+  describe('versions with letters (Key Vault answers in lower case, triggers may not)', () => {
+    const VA = 'ab'.repeat(16);
+    const VB = 'cd'.repeat(16);
+
+    it('does not read a hinted version the listing shows in another case', async () => {
+      const keys = reader(keyVersion(VA, '2026-01-01T00:00:00Z'), keyVersion(VB, '2026-02-01T00:00:00Z'));
+
+      await desiredVersion(keys, key, NOW, VA.toUpperCase());
+
+      expect(keys.reads).toBe(1);
+    });
+
+    it('finds Key Vault\'s latest among tied versions whatever the case of its answer', async () => {
+      const keys = reader(keyVersion(VB, '2026-02-01T00:00:00Z'), keyVersion(VA, '2026-02-01T00:00:00Z'));
+      const getKey = keys.getKey.bind(keys);
+      keys.getKey = async (k) => {
+        const props = await getKey(k);
+        return k.version === undefined ? { ...props, version: props.version.toUpperCase() } : props;
+      };
+
+      expect((await desiredVersion(keys, key, NOW)).version).toBe(VA);
+    });
+
+    it('keeps the order when Key Vault\'s latest is not among the allowed versions', async () => {
+      const keys = reader(keyVersion(V1, '2026-01-01T00:00:00Z'), keyVersion(VA, '2026-02-01T00:00:00Z'), keyVersion(VB, '2026-02-01T00:00:00Z'), keyVersion(V2, '2026-02-01T00:00:00Z', { enabled: false }));
+
+      // Latest: V2 (added last among the newest), disabled, so not a candidate: the listing order stands.
+      expect((await desiredVersion(keys, key, NOW)).version).toBe(VA);
+    });
+  });
+
   describe('versions created in the same second', () => {
     const tied = () => reader(keyVersion(V1, '2026-01-01T00:00:00Z'), keyVersion(V3, '2026-05-01T00:00:00Z'), keyVersion(V2, '2026-05-01T00:00:00Z'));
 

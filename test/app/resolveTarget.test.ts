@@ -35,7 +35,8 @@ describe('Function: resolveTarget (the authority gate)', () => {
   });
 
   it.each([
-    ['the same version in another case', { versionHint: V2, claims: { keyVersion: V2.toUpperCase() } }],
+    ['the same version in another case', { versionHint: 'ab'.repeat(16), claims: { keyVersion: 'AB'.repeat(16) } }],
+    ['the same version in another case, the other way round', { versionHint: 'AB'.repeat(16), claims: { keyVersion: 'ab'.repeat(16) } }],
     ['a claim of the configured switch', { claims: { switchProtector: true } }],
     ['a claim of the configured geo primary, in another case', { target: SECONDARY, claims: { geoPrimary: PRIMARY.toUpperCase() } }],
     ['a claimed version without a hint', { claims: { keyVersion: V2 } }],

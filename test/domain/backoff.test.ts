@@ -49,6 +49,10 @@ describe('Function: nextDelayMs', () => {
     expect(nextDelayMs({ attempt: 3, policy, random: () => value, kind: 'retriable' })).toBe(expected);
   });
 
+  it('clamps a negative random source on the order schedule too (never below -10%)', () => {
+    expect(nextDelayMs({ attempt: 1, policy, random: () => -0.5, kind: 'waitingOnOrder' })).toBe(27_000);
+  });
+
   it.each([
     ['negative', -5_000],
     ['NaN', Number.NaN],

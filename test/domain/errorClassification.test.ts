@@ -89,6 +89,7 @@ describe('Function: classifyArmError (database-level keys)', () => {
     expect(minRetryDelayMs('PerDatabaseCMKKeyRotationAttemptedWhileOldThumbprintInUse')).toBe(OLD_THUMBPRINT_IN_USE_RETRY_MS);
     expect(OLD_THUMBPRINT_IN_USE_RETRY_MS).toBeGreaterThanOrEqual(10 * 60_000);
     expect(minRetryDelayMs('OperationInterrupted')).toBeUndefined();
+    expect(minRetryDelayMs('SomethingAzureInventedLastWeek')).toBeUndefined();
   });
 
   it.each(['PerDatabaseCMKAKVKeyMaterialMissingOnGeoSecondary', 'PerDatabaseCMKAKVKeyUriMissingOnGeoSecondary'])(
@@ -271,6 +272,9 @@ describe('Function: classifyArmError', () => {
     [{ code: 'ETIMEDOUT', networkError: true }, 'retriable'],
     [{ code: 'ENOTFOUND' }, 'retriable'],
     [{ code: 'UnknownCodeWithoutStatus' }, 'terminal'],
+    // A status came back: the network-looking code or flag is not what failed, the status decides.
+    [{ statusCode: 400, code: 'ECONNRESET' }, 'terminal'],
+    [{ statusCode: 400, networkError: true }, 'terminal'],
     [{}, 'terminal'],
   ] as const)('classifies %o by status or transport as %s', (input, cls) => {
     expect(classifyArmError(input)).toBe(cls);

@@ -20,6 +20,7 @@ describe('Function: protectorStep', () => {
     ['auto-rotation wins even over a versionless uri', on(KEY, true), { action: 'keep', why: 'autoRotation', kind: 'rotated' }],
     ['service-managed: enabling CMK is not a rotation', on(undefined, false, 'ServiceManaged'), { action: 'keep', why: 'serviceManaged', kind: 'skipped' }],
     ['AzureKeyVault without a uri', on(undefined), { action: 'keep', why: 'serviceManaged', kind: 'skipped' }],
+    ['service-managed, whatever uri it reports', on(`${KEY}/${V1}`, false, 'ServiceManaged'), { action: 'keep', why: 'serviceManaged', kind: 'skipped' }],
     ['a uri that is not a key id', on('https://example.com/not-a-key'), { action: 'keep', why: 'unmanagedUri', kind: 'skipped' }],
     ['another key of the same vault', on(`https://contoso-tde.vault.azure.net/keys/other/${V1}`), { action: 'keep', why: 'otherKey', kind: 'skipped' }],
     ['the same key name in another vault', on(`https://other-vault.vault.azure.net/keys/tde-key/${V1}`), { action: 'keep', why: 'otherKey', kind: 'skipped' }],
