@@ -4,7 +4,7 @@
  * The reconciler executes this plan; `plan` prints it; `status` reports it. One decision, three readers.
  */
 import { RotationError } from '../domain/errors.js';
-import { serverKeyName } from '../domain/keyId.js';
+import { parseKeyId, serverKeyName, type KeyId } from '../domain/keyId.js';
 import { protectorStep } from '../domain/protectorDecision.js';
 import type { DesiredVersion } from './desiredVersion.js';
 import type { EncryptionProtector, KeyReader, SqlServerKeys } from './ports.js';
@@ -76,6 +76,12 @@ export async function planTarget(
       target.switchProtector || step.why === 'versionless' || step.why === 'autoRotation'
         ? step.reason
         : 'protector not managed here (switchProtector is false)';
+    // Azure rotates an auto-rotation protector, but a version it sits on can still be disabled or deleted.
+    const current = step.why === 'autoRotation' ? versionedSameKey(protector.uri, desired.key) : undefined;
+    if (current?.version !== undefined) {
+      const state = await currentVersionState(deps.keys, current, deps.clock.now());
+      if (state.state === 'unusable') critical = { version: current.version, code: state.code, reason: state.reason };
+    }
   }
 
   const actions: TargetAction[] = [];
@@ -100,6 +106,17 @@ export async function planTarget(
     ...(protectorNote === undefined ? {} : { protectorNote }),
     ...(critical === undefined ? {} : { critical }),
   };
+}
+
+/** The protector's key id when it is a version of `key` (auto-rotation protectors report one). */
+function versionedSameKey(uri: string | undefined, key: KeyId): KeyId | undefined {
+  if (uri === undefined) return undefined;
+  try {
+    const parsed = parseKeyId(uri);
+    return parsed.version !== undefined && parsed.versionlessId.toLowerCase() === key.versionlessId.toLowerCase() ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The error a primary raises while a geo secondary lacks the key (retried on the order schedule). */

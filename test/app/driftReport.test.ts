@@ -97,9 +97,10 @@ describe('Function: driftReport', () => {
     expect(row.findings).toContain('protectorVersionUnusable');
     expect(row.critical).toMatchObject({ version: V3 });
     expect(row.status).toBe('drift');
-    // The auto-rotation server on the same version is not looked at: its protector is Azure's to move.
-    expect(report.keys[0]!.servers[1]!.critical).toBeUndefined();
-    expect(report.summary.critical).toBe(1);
+    // The auto-rotation server on the same version is critical too: Azure moves its protector, but until it does,
+    // the server cannot use the disabled version.
+    expect(report.keys[0]!.servers[1]!.critical).toMatchObject({ version: V3, code: 'AzureKeyVaultKeyDisabled' });
+    expect(report.summary.critical).toBe(2);
   });
 
   it('reports a target it cannot read as an error row, exit code 1 even beside drift', async () => {

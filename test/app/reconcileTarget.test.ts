@@ -166,6 +166,16 @@ describe('Function: reconcileTarget', () => {
   });
 
   describe('critical drift', () => {
+    it('alerts on an auto-rotation protector whose version is disabled, without touching the protector', async () => {
+      const f = reconcileFixture({ versions: [keyVersion(V1, '2026-01-01T00:00:00Z', { enabled: false }), keyVersion(V2, '2026-03-01T00:00:00Z')] });
+      f.sql.addServer(AUTO, protectorOn(V1, true), { [keyName(V1)]: `${KEY}/${V1}`, [keyName(V2)]: `${KEY}/${V2}` });
+
+      await reconcileTarget(f.deps, item(AUTO));
+
+      expect(f.notifications).toEqual([expect.objectContaining({ kind: 'criticalDrift', version: V1, code: 'AzureKeyVaultKeyDisabled' })]);
+      expect(f.sql.writes).toEqual([]);
+    });
+
     it('alerts at once when the protector is on a disabled version, without switching backwards', async () => {
       const f = reconcileFixture({ versions: [keyVersion(V1, '2026-01-01T00:00:00Z'), keyVersion(V2, '2026-03-01T00:00:00Z', { enabled: false })] });
       f.sql.addServer(PLAIN, protectorOn(V2), { [keyName(V2)]: `${KEY}/${V2}` });
