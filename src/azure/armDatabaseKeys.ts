@@ -19,21 +19,15 @@ import { parseDatabaseId, parseServerId } from '../domain/armId.js';
 import { parseKeyId, serverKeyName } from '../domain/keyId.js';
 import { PollSchedule } from '../domain/pollSchedule.js';
 import { RotationError } from '../domain/errors.js';
-import { longRunningPut } from './armLongRunningPut.js';
+import { armResourceUrl, longRunningPut, lroPacing, type LroPacing, type LroPacingOptions } from './armLongRunningPut.js';
 import { toRotationError } from './azureErrors.js';
 import type { SqlClientFactory } from './sqlClientFactory.js';
 
 /** The api-version of database reads and updates (see the file comment). */
 export const DATABASE_KEYS_API_VERSION = '2025-01-01';
 
-export interface ArmDatabaseKeysOptions {
-  /** Fixed poll interval instead of the learned schedule (tests: a few milliseconds). */
-  readonly pollIntervalMs?: number;
-  /** Learned poll times (kind `databaseKeys`); default a new schedule expecting the recorded 10 s. */
-  readonly pollSchedule?: PollSchedule;
-  readonly now?: () => number;
-  readonly sleep?: (ms: number) => Promise<void>;
-}
+/** Pacing (kind `databaseKeys`); the default schedule is a new one expecting the recorded 10 s. */
+export type ArmDatabaseKeysOptions = LroPacingOptions;
 
 /** What a database read with `$expand=keys` says about its keys. */
 interface DatabaseKeysView {
@@ -46,24 +40,18 @@ interface DatabaseKeysView {
 /** The SqlServerKeys port for database ids (`{server id}/databases/{db}`). */
 export class ArmDatabaseKeys implements SqlServerKeys {
   readonly #clients: SqlClientFactory;
-  readonly #pollIntervalMs: number | undefined;
-  readonly #schedule: PollSchedule;
-  readonly #now: () => number;
-  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #pacing: LroPacing;
 
   constructor(clients: SqlClientFactory, options: ArmDatabaseKeysOptions = {}) {
     this.#clients = clients;
-    this.#pollIntervalMs = options.pollIntervalMs;
-    this.#schedule = options.pollSchedule ?? new PollSchedule();
-    this.#now = options.now ?? Date.now;
-    this.#sleep = options.sleep ?? ((ms) => new Promise<void>((r) => setTimeout(r, ms)));
+    this.#pacing = lroPacing(options, () => new PollSchedule());
   }
 
   #url(databaseId: string, query: string): { url: string; subscriptionId: string } {
     const db = parseDatabaseId(databaseId);
     const client = this.#clients.forSubscription(db.subscriptionId);
-    const path = `/subscriptions/${encodeURIComponent(db.subscriptionId)}/resourceGroups/${encodeURIComponent(db.resourceGroup)}/providers/Microsoft.Sql/servers/${encodeURIComponent(db.serverName)}/databases/${encodeURIComponent(db.databaseName)}`;
-    return { url: `${client.$host.replace(/\/+$/, '')}${path}?${query}api-version=${DATABASE_KEYS_API_VERSION}`, subscriptionId: db.subscriptionId };
+    const segments = ['subscriptions', db.subscriptionId, 'resourceGroups', db.resourceGroup, 'providers', 'Microsoft.Sql', 'servers', db.serverName, 'databases', db.databaseName];
+    return { url: armResourceUrl(client.$host, segments, DATABASE_KEYS_API_VERSION, query), subscriptionId: db.subscriptionId };
   }
 
   /** GET the database with its keys expanded. */
@@ -102,10 +90,7 @@ export class ArmDatabaseKeys implements SqlServerKeys {
       await longRunningPut(this.#clients.forSubscription(subscriptionId), url, { properties }, {
         kind: 'databaseKeys',
         method: 'PATCH',
-        schedule: this.#schedule,
-        ...(this.#pollIntervalMs === undefined ? {} : { fixedIntervalMs: this.#pollIntervalMs }),
-        now: this.#now,
-        sleep: this.#sleep,
+        ...this.#pacing,
       });
     } catch (e) {
       throw toRotationError(e, { server: databaseId, step: 'databases.update' });

@@ -30,6 +30,33 @@ export interface LongRunningPutOptions {
   readonly method?: 'PUT' | 'PATCH';
 }
 
+/** How an adapter paces its long-running operations (the options every ARM key adapter takes). */
+export interface LroPacingOptions {
+  /** Fixed poll interval instead of the learned schedule (tests: a few milliseconds). */
+  readonly pollIntervalMs?: number;
+  /** Learned poll times, one per process. */
+  readonly pollSchedule?: PollSchedule;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** The pacing part of {@link LongRunningPutOptions}, with defaults filled in once per adapter. */
+export type LroPacing = Omit<LongRunningPutOptions, 'kind' | 'method'>;
+
+export function lroPacing(o: LroPacingOptions, defaultSchedule: () => PollSchedule): LroPacing {
+  return {
+    schedule: o.pollSchedule ?? defaultSchedule(),
+    ...(o.pollIntervalMs === undefined ? {} : { fixedIntervalMs: o.pollIntervalMs }),
+    now: o.now ?? Date.now,
+    sleep: o.sleep ?? ((ms) => new Promise<void>((r) => setTimeout(r, ms))),
+  };
+}
+
+/** `{host}{path}?{query}api-version=…` for an ARM resource, each path segment URL-encoded. */
+export function armResourceUrl(host: string, segments: readonly string[], apiVersion: string, query = ''): string {
+  return `${host.replace(/\/+$/, '')}/${segments.map(encodeURIComponent).join('/')}?${query}api-version=${apiVersion}`;
+}
+
 type Status = 'running' | 'succeeded' | { failed: string };
 
 /** Sends the PUT and returns once ARM says the operation succeeded; throws as the SDK would otherwise. */

@@ -11,7 +11,7 @@
 import type { EncryptionProtector, SqlServerKeys } from '../app/ports.js';
 import { parseManagedInstanceId, parseScope } from '../domain/armId.js';
 import { PollSchedule } from '../domain/pollSchedule.js';
-import { longRunningPut } from './armLongRunningPut.js';
+import { armResourceUrl, longRunningPut, lroPacing, type LroPacing, type LroPacingOptions } from './armLongRunningPut.js';
 import { isAlreadyThere, toRotationError } from './azureErrors.js';
 import type { SqlClientFactory } from './sqlClientFactory.js';
 
@@ -29,47 +29,29 @@ export function managedInstancePollSchedule(): PollSchedule {
   return new PollSchedule({ initialExpectedMs: 180_000, maxDelayMs: 300_000, minDelayMs: 1_000 }, { managedInstanceKey: 180_000, managedInstanceProtector: 180_000 });
 }
 
-export interface ArmManagedInstanceKeysOptions {
-  /** Fixed poll interval instead of the learned schedule (tests: a few milliseconds). */
-  readonly pollIntervalMs?: number;
-  /** Learned poll times (default {@link managedInstancePollSchedule}). */
-  readonly pollSchedule?: PollSchedule;
-  readonly now?: () => number;
-  readonly sleep?: (ms: number) => Promise<void>;
-}
+/** Pacing; the default schedule is {@link managedInstancePollSchedule}. */
+export type ArmManagedInstanceKeysOptions = LroPacingOptions;
 
 /** The SqlServerKeys port for managed instance ids (`.../providers/Microsoft.Sql/managedInstances/{mi}`). */
 export class ArmManagedInstanceKeys implements SqlServerKeys {
   readonly #clients: SqlClientFactory;
-  readonly #pollIntervalMs: number | undefined;
-  readonly #schedule: PollSchedule;
-  readonly #now: () => number;
-  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #pacing: LroPacing;
 
   constructor(clients: SqlClientFactory, options: ArmManagedInstanceKeysOptions = {}) {
     this.#clients = clients;
-    this.#pollIntervalMs = options.pollIntervalMs;
-    this.#schedule = options.pollSchedule ?? managedInstancePollSchedule();
-    this.#now = options.now ?? Date.now;
-    this.#sleep = options.sleep ?? ((ms) => new Promise<void>((r) => setTimeout(r, ms)));
+    this.#pacing = lroPacing(options, managedInstancePollSchedule);
   }
 
-  async #put(instanceId: string, child: string, kind: ManagedInstanceOperationKind, body: unknown): Promise<void> {
+  async #put(instanceId: string, child: readonly string[], kind: ManagedInstanceOperationKind, body: unknown): Promise<void> {
     const mi = parseManagedInstanceId(instanceId);
     const client = this.#clients.forSubscription(mi.subscriptionId);
-    const path = `/subscriptions/${encodeURIComponent(mi.subscriptionId)}/resourceGroups/${encodeURIComponent(mi.resourceGroup)}/providers/Microsoft.Sql/managedInstances/${encodeURIComponent(mi.managedInstanceName)}/${child}`;
-    await longRunningPut(client, `${client.$host.replace(/\/+$/, '')}${path}?api-version=${MANAGED_INSTANCE_KEYS_API_VERSION}`, body, {
-      kind,
-      schedule: this.#schedule,
-      ...(this.#pollIntervalMs === undefined ? {} : { fixedIntervalMs: this.#pollIntervalMs }),
-      now: this.#now,
-      sleep: this.#sleep,
-    });
+    const segments = ['subscriptions', mi.subscriptionId, 'resourceGroups', mi.resourceGroup, 'providers', 'Microsoft.Sql', 'managedInstances', mi.managedInstanceName, ...child];
+    await longRunningPut(client, armResourceUrl(client.$host, segments, MANAGED_INSTANCE_KEYS_API_VERSION), body, { kind, ...this.#pacing });
   }
 
   async upsertServerKey(instanceId: string, keyName: string, keyUri: string): Promise<void> {
     try {
-      await this.#put(instanceId, `keys/${encodeURIComponent(keyName)}`, 'managedInstanceKey', { properties: { serverKeyType: 'AzureKeyVault', uri: keyUri } });
+      await this.#put(instanceId, ['keys', keyName], 'managedInstanceKey', { properties: { serverKeyType: 'AzureKeyVault', uri: keyUri } });
     } catch (e) {
       const err = toRotationError(e, { server: instanceId, step: 'managedInstanceKeys.createOrUpdate' });
       if (isAlreadyThere(err)) return;
@@ -108,7 +90,7 @@ export class ArmManagedInstanceKeys implements SqlServerKeys {
 
   async setEncryptionProtector(instanceId: string, keyName: string, autoRotationEnabled: boolean): Promise<void> {
     try {
-      await this.#put(instanceId, 'encryptionProtector/current', 'managedInstanceProtector', {
+      await this.#put(instanceId, ['encryptionProtector', 'current'], 'managedInstanceProtector', {
         properties: { serverKeyName: keyName, serverKeyType: 'AzureKeyVault', autoRotationEnabled },
       });
     } catch (e) {

@@ -8,20 +8,15 @@
 import type { EncryptionProtector, ServerDirectory, SqlServerKeys } from '../app/ports.js';
 import { parseScope, parseServerId } from '../domain/armId.js';
 import { PollSchedule } from '../domain/pollSchedule.js';
-import { longRunningPut } from './armLongRunningPut.js';
+import { armResourceUrl, longRunningPut, lroPacing, type LroPacing, type LroPacingOptions } from './armLongRunningPut.js';
 import { toRotationError, isAlreadyThere } from './azureErrors.js';
 import type { SqlClientFactory } from './sqlClientFactory.js';
 
 /** The api-version @azure/arm-sql 10 sends for server keys and encryption protectors. */
 const SQL_KEYS_API_VERSION = '2020-11-01-preview';
 
-export interface ArmSqlServerKeysOptions {
-  /** Fixed poll interval instead of the learned schedule (tests: a few milliseconds). */
-  readonly pollIntervalMs?: number;
-  /** Learned poll times, one per process (default: a new one expecting the recorded 10 s). */
-  readonly pollSchedule?: PollSchedule;
-  readonly now?: () => number;
-  readonly sleep?: (ms: number) => Promise<void>;
+/** Pacing (default schedule: a new one expecting the recorded 10 s), and remembered writes. */
+export interface ArmSqlServerKeysOptions extends LroPacingOptions {
   /**
    * For this long after this process added a server key or switched a protector (ARM confirmed the operation),
    * `hasServerKey` and `getEncryptionProtector` answer from that write instead of reading ARM again: the
@@ -38,10 +33,7 @@ export type SqlOperationKind = 'serverKey' | 'encryptionProtector';
 
 export class ArmSqlServerKeys implements SqlServerKeys, ServerDirectory {
   readonly #clients: SqlClientFactory;
-  readonly #pollIntervalMs: number | undefined;
-  readonly #schedule: PollSchedule;
-  readonly #now: () => number;
-  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #pacing: LroPacing;
   readonly #rememberMs: number;
   /** Lower-cased `{server}/keys/{name}` -> key URI, and `{server}` -> protector, with the time they expire. */
   readonly #keysWritten = new Map<string, { uri: string; until: number }>();
@@ -50,29 +42,20 @@ export class ArmSqlServerKeys implements SqlServerKeys, ServerDirectory {
   constructor(clients: SqlClientFactory, options: ArmSqlServerKeysOptions = {}) {
     this.#rememberMs = options.rememberWritesMs ?? 0;
     this.#clients = clients;
-    this.#pollIntervalMs = options.pollIntervalMs;
-    this.#schedule = options.pollSchedule ?? new PollSchedule();
-    this.#now = options.now ?? Date.now;
-    this.#sleep = options.sleep ?? ((ms) => new Promise<void>((r) => setTimeout(r, ms)));
+    this.#pacing = lroPacing(options, () => new PollSchedule());
   }
 
-  /** PUTs `{server}/{child}` and waits for the operation to end. */
-  async #put(serverId: string, child: string, kind: SqlOperationKind, body: unknown): Promise<void> {
+  /** PUTs `{server}/{child…}` and waits for the operation to end. */
+  async #put(serverId: string, child: readonly string[], kind: SqlOperationKind, body: unknown): Promise<void> {
     const s = parseServerId(serverId);
     const client = this.#clients.forSubscription(s.subscriptionId);
-    const path = `/subscriptions/${encodeURIComponent(s.subscriptionId)}/resourceGroups/${encodeURIComponent(s.resourceGroup)}/providers/Microsoft.Sql/servers/${encodeURIComponent(s.serverName)}/${child}`;
-    await longRunningPut(client, `${client.$host.replace(/\/+$/, '')}${path}?api-version=${SQL_KEYS_API_VERSION}`, body, {
-      kind,
-      schedule: this.#schedule,
-      ...(this.#pollIntervalMs === undefined ? {} : { fixedIntervalMs: this.#pollIntervalMs }),
-      now: this.#now,
-      sleep: this.#sleep,
-    });
+    const segments = ['subscriptions', s.subscriptionId, 'resourceGroups', s.resourceGroup, 'providers', 'Microsoft.Sql', 'servers', s.serverName, ...child];
+    await longRunningPut(client, armResourceUrl(client.$host, segments, SQL_KEYS_API_VERSION), body, { kind, ...this.#pacing });
   }
 
   async upsertServerKey(serverId: string, serverKeyName: string, keyUri: string): Promise<void> {
     try {
-      await this.#put(serverId, `keys/${encodeURIComponent(serverKeyName)}`, 'serverKey', { properties: { serverKeyType: 'AzureKeyVault', uri: keyUri } });
+      await this.#put(serverId, ['keys', serverKeyName], 'serverKey', { properties: { serverKeyType: 'AzureKeyVault', uri: keyUri } });
     } catch (e) {
       const err = toRotationError(e, { server: serverId });
       if (isAlreadyThere(err)) return;
@@ -85,7 +68,7 @@ export class ArmSqlServerKeys implements SqlServerKeys, ServerDirectory {
     if (this.#rememberMs <= 0) return;
     const k = key.toLowerCase();
     map.delete(k);
-    map.set(k, { ...value, until: this.#now() + this.#rememberMs });
+    map.set(k, { ...value, until: this.#pacing.now() + this.#rememberMs });
     if (map.size > MAX_REMEMBERED) {
       const oldest = map.keys().next().value;
       if (oldest !== undefined) map.delete(oldest);
@@ -97,7 +80,7 @@ export class ArmSqlServerKeys implements SqlServerKeys, ServerDirectory {
     const k = key.toLowerCase();
     const hit = map.get(k);
     if (hit === undefined) return undefined;
-    if (hit.until > this.#now()) return hit;
+    if (hit.until > this.#pacing.now()) return hit;
     map.delete(k);
     return undefined;
   }
@@ -136,7 +119,7 @@ export class ArmSqlServerKeys implements SqlServerKeys, ServerDirectory {
 
   async setEncryptionProtector(serverId: string, serverKeyName: string, autoRotationEnabled: boolean): Promise<void> {
     try {
-      await this.#put(serverId, 'encryptionProtector/current', 'encryptionProtector', {
+      await this.#put(serverId, ['encryptionProtector', 'current'], 'encryptionProtector', {
         properties: { serverKeyName, serverKeyType: 'AzureKeyVault', autoRotationEnabled },
       });
     } catch (e) {
