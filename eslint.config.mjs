@@ -7,10 +7,18 @@ export const NO_ADAPTERS = {
   group: ['**/azure/**', '**/functionsHost/**', '**/host/**', '**/cli/**', '**/compositionRoot*', '**/functions/**'],
   message: 'src/domain and src/app import no adapter, host, CLI or composition root.',
 };
-export const NO_LOCAL = { group: ['**/local/**'], message: 'Only src/local (and bench, test) may know the local emulator and host.' };
+export const NO_LOCAL = {
+  group: ['**/local/**', '@sql-key-rotation/local-azure', '@sql-key-rotation/local-azure/**'],
+  message: 'Only src/local (and bench, test) may know the local emulator (@sql-key-rotation/local-azure) and host.',
+};
+/** The emulator package stands alone: nothing of the app (its src, functions, bench or tests). */
+export const NO_APP = {
+  group: ['**/src/**', '**/functions/**', '**/bench/**', '**/test/**', 'sql-tde-key-rotation', 'sql-tde-key-rotation/**'],
+  message: 'packages/local-azure imports nothing of the app: the app depends on the emulator, never the reverse.',
+};
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-bundle/**', 'node_modules/**', 'coverage/**', '.local-azure/**', 'eslint.config.mjs', 'scripts/**/*.mjs', 'bin/**', 'stryker.config.mjs', '.stryker-tmp/**', 'reports/**'] },
+  { ignores: ['dist/**', 'packages/*/dist/**', 'dist-bundle/**', 'node_modules/**', 'coverage/**', '.local-azure/**', 'eslint.config.mjs', 'scripts/**/*.mjs', 'bin/**', 'stryker.config.mjs', '.stryker-tmp/**', 'reports/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -45,6 +53,13 @@ export default tseslint.config(
     ignores: ['src/local/**', 'src/domain/**', 'src/app/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [NO_LOCAL] }],
+    },
+  },
+  {
+    // The emulator package (its own tsconfig includes only its own files; this holds its sources in the app's lint).
+    files: ['packages/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [NO_APP] }],
     },
   },
   {

@@ -24,9 +24,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startEmulatorProcess } from '../src/local/emulator/emulatorProcess.js';
-import { ensureLocalCa } from '../src/local/emulator/localCertificateAuthority.js';
-import type { Estate } from '../src/local/estate/estate.js';
+import { ensureLocalCa, startEmulatorProcess, type Estate } from '@sql-key-rotation/local-azure';
 import { findProjectRoot } from '../src/local/host/projectRoot.js';
 import type { InstanceCommand, InstanceReport } from './benchInstance.js';
 

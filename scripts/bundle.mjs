@@ -18,7 +18,7 @@
  * Usage: node scripts/bundle.mjs [--out <dir>] [--functions <dir>] [--quiet] [--json]
  * (--json prints the result object on stdout instead of the summary.)
  * Exit code 1 on a build error, on a function file without an exported FunctionDefinition, or when the bundle pulls in
- * src/local (the emulator and the local host must never ship).
+ * src/local or the emulator package @sql-key-rotation/local-azure (the emulator and the local host must never ship).
  */
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
@@ -91,10 +91,16 @@ function functionFiles(dir) {
     .map((f) => join(dir, f));
 }
 
-/** Source files of the bundle that live under src/local (must be none). */
+/**
+ * Source files of the bundle that belong to the local host or the emulator (must be none): src/local, the emulator
+ * package (packages/local-azure, or its node_modules link), and mockttp, which only the emulator uses.
+ */
 function localSources(metafile) {
-  const localDir = `src${sep}local${sep}`;
-  return Object.keys(metafile.inputs).filter((p) => p.split('/').join(sep).includes(localDir));
+  const localDirs = [`src${sep}local${sep}`, `packages${sep}local-azure${sep}`, `@sql-key-rotation${sep}local-azure${sep}`, `node_modules${sep}mockttp${sep}`];
+  return Object.keys(metafile.inputs).filter((p) => {
+    const path = p.split('/').join(sep);
+    return localDirs.some((dir) => path.includes(dir));
+  });
 }
 
 /** node_modules packages that a bundle contains, with their byte counts in the output. */
@@ -187,7 +193,7 @@ export async function bundle(options) {
     plugins: [noRegisterPlugin(functionDefinitionPath)],
   });
   const local = localSources(result.metafile);
-  if (local.length > 0) throw new Error(`the functions bundle contains src/local code: ${local.join(', ')}`);
+  if (local.length > 0) throw new Error(`the functions bundle contains local host or emulator code: ${local.join(', ')}`);
   packages['functions'] = packagesIn(result.metafile);
   collectInputs(result.metafile);
   readDefinitions(functionsFile).forEach((defs, i) => {
@@ -222,7 +228,7 @@ export async function bundle(options) {
     external: [...EXTERNAL, './functions.js'],
   });
   const localInEntry = localSources(entryResult.metafile);
-  if (localInEntry.length > 0) throw new Error(`entry bundles src/local code: ${localInEntry.join(', ')}`);
+  if (localInEntry.length > 0) throw new Error(`entry bundles local host or emulator code: ${localInEntry.join(', ')}`);
   packages['index'] = packagesIn(entryResult.metafile);
   collectInputs(entryResult.metafile);
 

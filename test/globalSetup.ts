@@ -5,7 +5,7 @@
  * trusts the emulator's HTTPS interception.
  */
 import { resolve } from 'node:path';
-import { ensureLocalCa } from '../src/local/emulator/localCertificateAuthority.js';
+import { ensureLocalCa } from '@sql-key-rotation/local-azure';
 
 /** Directory of the CA shared by globalSetup and every test emulator. */
 export const TEST_CA_DIR = resolve(__dirname, '..', '.local-azure', 'ca');

@@ -30,7 +30,7 @@ export async function main(): Promise<void> {
   if (!azure) {
     const caDir = join(findProjectRoot(), '.local-azure', 'ca');
     let certPath = join(caDir, 'ca.pem');
-    if (!existsSync(certPath)) certPath = (await (await import('./emulator/index.js')).ensureLocalCa(caDir)).certPath;
+    if (!existsSync(certPath)) certPath = (await (await import('@sql-key-rotation/local-azure')).ensureLocalCa(caDir)).certPath;
     if (process.env['NODE_EXTRA_CA_CERTS'] !== certPath) {
       const code = await rerunWith({ NODE_EXTRA_CA_CERTS: certPath, [RERUN_MARKER]: '1' });
       process.exit(code);

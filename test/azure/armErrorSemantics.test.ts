@@ -9,7 +9,7 @@ import { SqlClientFactory } from '../../src/azure/sqlClientFactory.js';
 import { DEFAULT_RETRY_POLICY, nextDelayMs } from '../../src/domain/backoff.js';
 import { isNewerVersionInPlace } from '../../src/domain/errorClassification.js';
 import { isRotationError, type RotationError } from '../../src/domain/errors.js';
-import type { RunningEmulator } from '../../src/local/emulator/index.js';
+import type { RunningEmulator } from '@sql-key-rotation/local-azure';
 import {
   startTestEmulator,
   TDE_KEY_V1_NAME,

@@ -46,32 +46,39 @@ describe('ArmSqlServerKeys polling (real @azure/arm-sql against an emulator with
     startTestEmulator({ lroInProgressPolls: 0, lroRetryAfterSeconds: false, operationDurationMs: OPERATION_MS, ...o });
 
   it('polls once, when the operation is expected to be done, and skips the final GET of the resource', async () => {
+    // Prepare
     emulator = await start();
     const schedule = new PollSchedule({}, { serverKey: OPERATION_MS + 50, encryptionProtector: OPERATION_MS + 50 });
     const adapter = new ArmSqlServerKeys(new SqlClientFactory(freshEmulatorCredential(), { retryOptions: { maxRetries: 0 } }), { pollSchedule: schedule });
     const before = emulator.stats.log.length;
 
+    // Act
     await adapter.upsertServerKey(`${TEST_SERVERS}/sql-plain`, TDE_KEY_V2_NAME, TDE_KEY_V2_URI);
     await adapter.setEncryptionProtector(`${TEST_SERVERS}/sql-plain`, TDE_KEY_V2_NAME, false);
 
+    // Assess
     expect(reads(emulator, before)).toEqual(['arm.operations.status', 'arm.operations.status']);
     expect(emulator.state.server(TEST_SUBSCRIPTION_ID, TEST_RESOURCE_GROUP, 'sql-plain')?.protector.serverKeyName).toBe(TDE_KEY_V2_NAME);
   });
 
   it('learns the duration of an operation kind from the operations before it', async () => {
+    // Prepare
     emulator = await start({ estate: estateWith(12) });
     const schedule = new PollSchedule({ initialExpectedMs: 150, minDelayMs: 10 });
     const adapter = new ArmSqlServerKeys(new SqlClientFactory(freshEmulatorCredential(), { retryOptions: { maxRetries: 0 } }), { pollSchedule: schedule });
 
+    // Act
     for (let i = 0; i < 6; i++) await adapter.upsertServerKey(`${TEST_SERVERS}/sql-extra-${i}`, TDE_KEY_V2_NAME, TDE_KEY_V2_URI);
     const before = emulator.stats.log.length;
     for (let i = 6; i < 12; i++) await adapter.upsertServerKey(`${TEST_SERVERS}/sql-extra-${i}`, TDE_KEY_V2_NAME, TDE_KEY_V2_URI);
 
+    // Assess
     expect(schedule.expectedMs('serverKey')).toBeGreaterThan(OPERATION_MS * 0.9);
     expect(reads(emulator, before).length / 6).toBeLessThanOrEqual(2);
   });
 
   it('lets polls wait for read tokens: concurrent operations under a small read bucket see no 429', async () => {
+    // Prepare
     const bucket = { capacity: 4, refillPerSecond: 20 };
     emulator = await start({ estate: estateWith(10), readBucket: bucket, writeBucket: bucket });
     const budget = new ArmBudget({ buckets: { read: bucket, write: bucket }, reserveFraction: 0 });
@@ -80,14 +87,17 @@ describe('ArmSqlServerKeys polling (real @azure/arm-sql against an emulator with
       { pollSchedule: new PollSchedule({ minDelayMs: 10 }, { serverKey: 100 }) },
     );
 
+    // Act
     await Promise.all(Array.from({ length: 10 }, (_, i) => adapter.upsertServerKey(`${TEST_SERVERS}/sql-extra-${i}`, TDE_KEY_V2_NAME, TDE_KEY_V2_URI)));
 
+    // Assess
     expect(emulator.stats.throttled).toBe(0);
     expect(emulator.stats.reads).toBeGreaterThanOrEqual(10);
     for (let i = 0; i < 10; i++) expect(emulator.state.server(TEST_SUBSCRIPTION_ID, TEST_RESOURCE_GROUP, `sql-extra-${i}`)?.keys.has(TDE_KEY_V2_NAME.toLowerCase())).toBe(true);
   });
 
   it('answers the reads that follow its own writes from memory when asked to, as ARM would answer them', async () => {
+    // Prepare
     emulator = await start();
     const clock = { ms: Date.now() };
     const adapter = new ArmSqlServerKeys(new SqlClientFactory(freshEmulatorCredential(), { retryOptions: { maxRetries: 0 } }), {
@@ -100,11 +110,13 @@ describe('ArmSqlServerKeys polling (real @azure/arm-sql against an emulator with
     await adapter.setEncryptionProtector(plain, TDE_KEY_V2_NAME, false);
     const before = emulator.stats.log.length;
 
+    // Act
     const remembered = { hasKey: await adapter.hasServerKey(plain, TDE_KEY_V2_NAME), protector: await adapter.getEncryptionProtector(plain) };
     const readsWhileRemembered = reads(emulator, before).length;
     clock.ms += 60_000;
     const fromArm = { hasKey: await adapter.hasServerKey(plain, TDE_KEY_V2_NAME), protector: await adapter.getEncryptionProtector(plain) };
 
+    // Assess
     expect(readsWhileRemembered).toBe(0);
     expect(reads(emulator, before)).toEqual(['arm.serverKeys.get', 'arm.encryptionProtectors.get']);
     expect({ ...remembered, protector: { ...remembered.protector, uri: remembered.protector.uri?.toLowerCase() } }).toEqual({

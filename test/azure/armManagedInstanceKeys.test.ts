@@ -6,8 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ArmManagedInstanceKeys, managedInstancePollSchedule } from '../../src/azure/armManagedInstanceKeys.js';
 import { SqlClientFactory } from '../../src/azure/sqlClientFactory.js';
-import type { Estate } from '../../src/local/estate/estate.js';
-import type { RunningEmulator } from '../../src/local/emulator/index.js';
+import type { Estate, RunningEmulator } from '@sql-key-rotation/local-azure';
 import { startTestEmulator, testEstate, TDE_KEY_V1_NAME, TDE_KEY_V1_URI, TDE_KEY_V2_NAME, TDE_KEY_V2_URI, TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID } from '../support/emulator.js';
 import { freshEmulatorCredential } from './freshEmulatorCredential.js';
 

@@ -5,7 +5,7 @@ import { SqlClientFactory } from '../../src/azure/sqlClientFactory.js';
 import { isRotationError, type RotationError } from '../../src/domain/errors.js';
 import { ArmBudget } from '../../src/domain/armBudget.js';
 import { freshEmulatorCredential } from './freshEmulatorCredential.js';
-import type { RunningEmulator } from '../../src/local/emulator/index.js';
+import type { RunningEmulator } from '@sql-key-rotation/local-azure';
 import {
   startTestEmulator,
   TDE_KEY_V1_NAME,

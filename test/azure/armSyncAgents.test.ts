@@ -6,7 +6,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { ArmSyncAgents } from '../../src/azure/armSyncAgents.js';
 import { SqlClientFactory } from '../../src/azure/sqlClientFactory.js';
 import { isRotationError, type RotationError } from '../../src/domain/errors.js';
-import type { RunningEmulator } from '../../src/local/emulator/index.js';
+import type { RunningEmulator } from '@sql-key-rotation/local-azure';
 import { safeStringify } from '../support/fakes/captureLogger.js';
 import { startTestEmulator, testEstate, TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID } from '../support/emulator.js';
 

@@ -5,7 +5,7 @@ import { KeyVaultKeyReader, isKeyDisabledAnswer } from '../../src/azure/keyVault
 import { checkKeyVersion } from '../../src/domain/preflight.js';
 import { isRotationError } from '../../src/domain/errors.js';
 import { parseKeyId } from '../../src/domain/keyId.js';
-import type { RunningEmulator } from '../../src/local/emulator/index.js';
+import type { RunningEmulator } from '@sql-key-rotation/local-azure';
 import {
   BAD_KEY_VERSION,
   TDE_KEY_V1,

@@ -6,7 +6,7 @@ import { shortRetryOptions } from '../../src/azure/clientOptions.js';
 import { KeyVaultSecretStore } from '../../src/azure/keyVaultSecretStore.js';
 import { isRotationError, type RotationError } from '../../src/domain/errors.js';
 import { Secret } from '../../src/domain/secret.js';
-import type { RunningEmulator } from '../../src/local/emulator/index.js';
+import type { RunningEmulator } from '@sql-key-rotation/local-azure';
 import { safeStringify } from '../support/fakes/captureLogger.js';
 import { startTestEmulator, TEST_SYNC_VAULT, TEST_SYNC_VAULT_URL } from '../support/emulator.js';
 

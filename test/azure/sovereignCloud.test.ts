@@ -6,7 +6,7 @@ import { SqlClientFactory, armCloudOptions } from '../../src/azure/sqlClientFact
 import { AZURE_CLOUDS } from '../../src/domain/azureCloud.js';
 import { isRotationError } from '../../src/domain/errors.js';
 import { parseKeyId } from '../../src/domain/keyId.js';
-import type { RunningEmulator } from '../../src/local/emulator/index.js';
+import type { RunningEmulator } from '@sql-key-rotation/local-azure';
 import { TDE_KEY_V1, TDE_KEY_V1_NAME, TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID, startTestEmulator } from '../support/emulator.js';
 
 const PLAIN = `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/${TEST_RESOURCE_GROUP}/providers/Microsoft.Sql/servers/sql-plain`;

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningEmulator } from '../../src/local/emulator/index.js';
+import type { RunningEmulator } from '@sql-key-rotation/local-azure';
 import { startTestEmulator, TDE_KEY_V1, TDE_KEY_V2, TDE_KEY_V2_NAME, TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID } from '../support/emulator.js';
 import { cli, PLAIN, PRIMARY, SECONDARY, TDE_KEY, testRotationConfig, type PlanJson } from './cliHarness.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningEmulator } from '../../src/local/emulator/index.js';
+import type { RunningEmulator } from '@sql-key-rotation/local-azure';
 import { startTestEmulator, TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID } from '../support/emulator.js';
 import { cli, PLAIN, PRIMARY, SECONDARY, SteppingClock, TDE_KEY, testRotationConfig, type RotateJson } from './cliHarness.js';
 import { startReceiver, type Receiver } from './receiver.js';

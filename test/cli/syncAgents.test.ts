@@ -1,32 +1,25 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningEmulator } from '../../src/local/emulator/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { submitCurrentKey } from '../../src/local/emulator/index.js';
-import { startTestEmulator, TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID, TEST_SYNC_VAULT, TEST_SYNC_VAULT_URL } from '../support/emulator.js';
+import { useTestEmulator } from '../support/emulatorFixture.js';
+import { TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID, TEST_SYNC_VAULT, TEST_SYNC_VAULT_URL } from '../support/emulator.js';
 import { AGENT_1, cli, testRotationConfig, type SyncRotateJson, type SyncStatusJson } from './cliHarness.js';
 import { startReceiver, type Receiver } from './receiver.js';
 import { expectNoSecretIn } from '../support/secrecy.js';
 
 describe('CLI: sync-agents', () => {
-  let emulator: RunningEmulator;
-  let receiver: Receiver;
   /** The emulator's clock (and the CLI's, where a test passes `at()`) runs this far ahead of the real one. */
   let offsetMs = 0;
+  const emulator = useTestEmulator({ clock: () => Date.now() + offsetMs });
+  let receiver: Receiver;
   const at = () => ({ runtime: { clock: { now: () => new Date(Date.now() + offsetMs) } } });
   const agent1 = () => emulator.state.server(TEST_SUBSCRIPTION_ID, TEST_RESOURCE_GROUP, 'sql-primary')!.syncAgents.get('agent-1')!;
   const agentKey = () =>
     emulator.state.server(TEST_SUBSCRIPTION_ID, TEST_RESOURCE_GROUP, 'sql-primary')?.syncAgents.get('agent-1')?.currentKey;
 
-  // One emulator per file: the SDK's managed-identity client remembers the first identity endpoint it used.
-  // Tests run in order and each says what state it starts from.
   beforeAll(async () => {
-    emulator = await startTestEmulator({ clock: () => Date.now() + offsetMs });
     receiver = await startReceiver();
   });
-  afterEach(() => {
-    emulator.faults.clear();
-  });
   afterAll(async () => {
-    await emulator.stop();
     await receiver.close();
   });
 

@@ -4,8 +4,7 @@
  * one exit code.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Estate } from '../../src/local/estate/estate.js';
-import type { RunningEmulator } from '../../src/local/emulator/index.js';
+import type { Estate, RunningEmulator } from '@sql-key-rotation/local-azure';
 import { startTestEmulator, TDE_KEY_V1, TDE_KEY_V1_NAME, TDE_KEY_V1_URI, TDE_KEY_V2, TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID, testEstate } from '../support/emulator.js';
 import { cli, PLAIN, TDE_KEY, type PlanJson, type StatusJson } from './cliHarness.js';
 

@@ -8,7 +8,7 @@ const root = resolve(__dirname, '..', '..');
 describe('Configurations shipped with the project', () => {
   it.each([
     ['the deployment default (infra/rotation-config.json)', 'infra/rotation-config.json'],
-    ['the demo (src/local/estate/demoRotationConfig.json)', 'src/local/estate/demoRotationConfig.json'],
+    ['the demo (packages/local-azure/src/estate/demoRotationConfig.json)', 'packages/local-azure/src/estate/demoRotationConfig.json'],
   ])('loads %s, as a path and inline', (_name, file) => {
     const path = resolve(root, file);
     const env = { ServiceBusConnection__fullyQualifiedNamespace: 'contoso-rotation.servicebus.windows.net' };

@@ -13,7 +13,7 @@ import { fastPolls } from '../support/fastPolls.js';
 import { FakeFailureSink } from '../support/fakes/fakeFailureSink.js';
 import { FakeWorkQueue } from '../support/fakes/fakeWorkQueue.js';
 import type { ReconcileWorkItem } from '../../src/domain/workItem.js';
-import type { Estate } from '../../src/local/estate/estate.js';
+import type { Estate } from '@sql-key-rotation/local-azure';
 import type { FunctionTestEnv } from '../support/functionHarness.js';
 import { capturingContext, useFunctionTestEnv } from '../support/functionHarness.js';
 import {

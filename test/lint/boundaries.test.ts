@@ -13,8 +13,9 @@ const ROOT = join(__dirname, '..', '..');
 /** The import groups each layer must refuse. */
 const SDK = ['@azure/*'];
 const ADAPTERS = ['**/azure/**', '**/host/**', '**/cli/**', '**/compositionRoot*', '**/functions/**'];
-const LOCAL = ['**/local/**'];
+const LOCAL = ['**/local/**', '@sql-key-rotation/local-azure', '@sql-key-rotation/local-azure/**'];
 const CONFIG_AND_APP = ['**/config/**', '**/app/**'];
+const APP = ['**/src/**', '**/functions/**', '**/bench/**', '**/test/**', 'sql-tde-key-rotation'];
 
 const LAYERS: readonly { readonly file: string; readonly refuses: readonly string[] }[] = [
   { file: 'src/domain/keyId.ts', refuses: [...SDK, ...ADAPTERS, ...LOCAL, ...CONFIG_AND_APP] },
@@ -25,6 +26,8 @@ const LAYERS: readonly { readonly file: string; readonly refuses: readonly strin
   { file: 'src/host/functionDefinition.ts', refuses: LOCAL },
   { file: 'src/compositionRoot.ts', refuses: LOCAL },
   { file: 'functions/rotationWorker.ts', refuses: LOCAL },
+  { file: 'packages/local-azure/src/index.ts', refuses: APP },
+  { file: 'packages/local-azure/src/emulator/startEmulator.ts', refuses: APP },
 ];
 
 /** The `group` entries of the file's effective `no-restricted-imports` patterns. */
@@ -57,9 +60,11 @@ describe('Lint: layer boundaries', () => {
     }
   });
 
-  it('lets the local host, the benchmarks and the tests import src/local', async () => {
-    for (const file of ['src/local/start.ts', 'bench/coldLoad.ts', 'test/lint/boundaries.test.ts']) {
-      expect(await refusedGroups(eslint, file), file).not.toContain('**/local/**');
+  it('lets the local host, the benchmarks and the tests import src/local and the emulator package', async () => {
+    for (const file of ['src/local/start.ts', 'src/local/demo/startDemo.ts', 'bench/coldLoad.ts', 'test/lint/boundaries.test.ts']) {
+      const groups = await refusedGroups(eslint, file);
+      expect(groups, file).not.toContain('**/local/**');
+      expect(groups, file).not.toContain('@sql-key-rotation/local-azure');
     }
   });
 
@@ -68,7 +73,13 @@ describe('Lint: layer boundaries', () => {
     ['src/domain/probe.ts', "import type { Notifier } from '../app/ports.js';"],
     ['src/app/probe.ts', "import { ArmSqlServerKeys } from '../azure/armSqlServerKeys.js';"],
     ['src/app/probe.ts', "import { SqlManagementClient } from '@azure/arm-sql';"],
-    ['src/cli/probe.ts', "import { startEmulator } from '../local/emulator/index.js';"],
+    ['src/cli/probe.ts', "import { startLocalHost } from '../local/host/localHost.js';"],
+    ['src/cli/probe.ts', "import { startEmulator } from '@sql-key-rotation/local-azure';"],
+    ['src/azure/probe.ts', "import type { RunningEmulator } from '@sql-key-rotation/local-azure';"],
+    ['functions/probe.ts', "import { demoEstate } from '@sql-key-rotation/local-azure';"],
+    ['packages/local-azure/src/emulator/probe.ts', "import { loadConfig } from '../../../../src/config/loadConfig.js';"],
+    ['packages/local-azure/src/probe.ts', "import type { FunctionDefinition } from '../../../src/host/functionDefinition.js';"],
+    ['packages/local-azure/src/probe.ts', "import { makeRotationWorker } from '../../../functions/rotationWorker.js';"],
   ])('reports in %s: %s', async (file, line) => {
     // Prepare: lint with nothing but the file's effective rule, so the probe needs no type information
     const config = (await eslint.calculateConfigForFile(join(ROOT, file))) as { rules?: Record<string, unknown> };

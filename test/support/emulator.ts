@@ -19,9 +19,7 @@
  * `{ writeBucket: { capacity: 5, refillPerSecond: 1 }, clock }`, or another `estate`).
  */
 import { resolve } from 'node:path';
-import type { Estate } from '../../src/local/estate/estate.js';
-import { pointAtEmulator } from '../../src/local/emulator/pointAtEmulator.js';
-import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/local/emulator/index.js';
+import { pointAtEmulator, startEmulator, type EmulatorOptions, type Estate, type RunningEmulator } from '@sql-key-rotation/local-azure';
 
 export const TEST_TENANT_ID = '0f1e2d3c-4b5a-4697-8877-665544332211';
 export const TEST_SUBSCRIPTION_ID = '11111111-2222-4333-8444-555555555555';

@@ -7,7 +7,7 @@ import { InvocationContext, type TriggerMetadata } from '@azure/functions';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { createServices, type ServiceOverrides, type Services } from '../../src/compositionRoot.js';
 import { loadConfig } from '../../src/config/loadConfig.js';
-import type { EmulatorOptions, RunningEmulator } from '../../src/local/emulator/index.js';
+import type { EmulatorOptions, RunningEmulator } from '@sql-key-rotation/local-azure';
 import { startTestEmulator } from './emulator.js';
 import { fastPolls } from './fastPolls.js';
 import { FakeFailureSink } from './fakes/fakeFailureSink.js';

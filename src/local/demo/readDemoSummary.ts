@@ -1,5 +1,5 @@
 /** What the demo reads back from the emulator after its rotation: per server, the secrets, the sync agents. */
-import type { RunningEmulator } from '../emulator/index.js';
+import type { RunningEmulator } from '@sql-key-rotation/local-azure';
 
 /** The demo estate's key, its vault, and the vault of the sync-agent secrets. */
 export const DEMO_VAULT = 'contoso-tde';

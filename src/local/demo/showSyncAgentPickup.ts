@@ -1,4 +1,4 @@
-import type { RunningEmulator } from '../emulator/index.js';
+import { observeSyncAgent, type RunningEmulator } from '@sql-key-rotation/local-azure';
 
 /**
  * Demo step 5: the sync agent dropped when its key was regenerated; its host (the emulator playing
@@ -6,7 +6,6 @@ import type { RunningEmulator } from '../emulator/index.js';
  * which is what the timer's handoff check (and `sync-agents status`) reports as "back online".
  */
 export async function showSyncAgentPickup(emulator: RunningEmulator, out: (line: string) => void, signal?: AbortSignal): Promise<void> {
-  const { observeSyncAgent } = await import('../emulator/index.js');
   const agents = [...emulator.state.allServers()].flatMap((s) => [...s.syncAgents.values()].filter((a) => a.keyGeneration > 0).map((a) => ({ s, a })));
   if (agents.length === 0) return;
   out("Step 5: the sync agent dropped when its key was regenerated; its host submits the new key (simulated)...");

@@ -6,17 +6,25 @@
  * sync-agent key rotated into a Key Vault secret, a lost event healed by the reconcile timer, and a summary read
  * back from the emulator. Host and emulator keep serving afterwards.
  */
+import {
+  DEMO_ESTATE_FILE,
+  DEMO_ROTATION_CONFIG_FILE,
+  ensureLocalCa,
+  loadEstate,
+  pointAtEmulator,
+  startEmulator,
+  type FaultSpec,
+  type RunningEmulator,
+} from '@sql-key-rotation/local-azure';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PollSchedule } from '../../domain/pollSchedule.js';
 import { ROTATION_CONFIG_SETTING } from '../../config/settings.js';
-import type { FaultSpec, RunningEmulator } from '../emulator/index.js';
 import { consoleLogSink, type HostLogSink } from '../host/hostLog.js';
 import type { LocalHost } from '../host/localHost.js';
 import { findProjectRoot } from '../host/projectRoot.js';
 import { loadAppFunctions } from '../loadAppFunctions.js';
 import type { LocalDurableQueue } from '../queue/localDurableQueue.js';
-import { pointAtEmulator } from '../emulator/pointAtEmulator.js';
 import { DEMO_KEY, DEMO_VAULT, readDemoServers, readDemoSummary, type DemoSummary } from './readDemoSummary.js';
 import { showSyncAgentPickup } from './showSyncAgentPickup.js';
 import { serverTable, summaryLines } from './summaryLines.js';
@@ -71,7 +79,6 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
   const caDir = options.caDir ?? join(root, '.local-azure', 'ca');
   const queueDir = options.queueDir ?? join(root, '.local-azure', 'demo', 'queue');
 
-  const { ensureLocalCa, loadEstate, startEmulator } = await import('../emulator/index.js');
   const { startLocalHost } = await import('../host/localHost.js');
   const { LocalDurableQueue } = await import('../queue/localDurableQueue.js');
   const ca = await ensureLocalCa(caDir);
@@ -82,13 +89,13 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
   }
 
   const emulator = await startEmulator({
-    estate: loadEstate(join(root, 'src', 'local', 'estate', 'demoEstate.json')),
+    estate: loadEstate(DEMO_ESTATE_FILE),
     caDir,
     lroRetryAfterSeconds: options.lroRetryAfterSeconds ?? 1,
     log: (line) => log({ time: new Date(), level: 'debug', category: 'Emulator', message: line }),
   });
   const restoreEnv = pointAtEmulator(emulator);
-  const demoSettings = { [ROTATION_CONFIG_SETTING]: join(root, 'src', 'local', 'estate', 'demoRotationConfig.json') };
+  const demoSettings = { [ROTATION_CONFIG_SETTING]: DEMO_ROTATION_CONFIG_FILE };
 
   let host: LocalHost | undefined;
   let queue: LocalDurableQueue | undefined;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { checkBearer, mintToken, type RunningEmulator } from '../../../src/local/emulator/index.js';
+import { checkBearer, mintToken, type RunningEmulator } from '@sql-key-rotation/local-azure';
 import { startTestEmulator } from '../../support/emulator.js';
 
 /** Whether a TCP connection to address:port is accepted and kept. */

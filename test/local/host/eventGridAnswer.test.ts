@@ -11,7 +11,7 @@ import { makeKeyNewVersionCreated } from '../../../functions/keyNewVersionCreate
 import { makeRotationWorker } from '../../../functions/rotationWorker.js';
 import { createServices, type Services } from '../../../src/compositionRoot.js';
 import { loadConfig } from '../../../src/config/loadConfig.js';
-import type { RunningEmulator } from '../../../src/local/emulator/index.js';
+import type { RunningEmulator } from '@sql-key-rotation/local-azure';
 import { startLocalHost, type LocalHost } from '../../../src/local/host/localHost.js';
 import { LocalDurableQueue } from '../../../src/local/queue/localDurableQueue.js';
 import { TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID, TEST_TDE_VAULT, TEST_TDE_VAULT_URL, startTestEmulator } from '../../support/emulator.js';

@@ -13,7 +13,7 @@ import { makeRotationWorker } from '../../../functions/rotationWorker.js';
 import { makeSyncAgentKeyRotation } from '../../../functions/syncAgentKeyRotation.js';
 import { createServices, type Services } from '../../../src/compositionRoot.js';
 import { loadConfig } from '../../../src/config/loadConfig.js';
-import type { RunningEmulator } from '../../../src/local/emulator/index.js';
+import type { RunningEmulator } from '@sql-key-rotation/local-azure';
 import type { HostLogRecord } from '../../../src/local/host/hostLog.js';
 import { startLocalHost, type LocalHost } from '../../../src/local/host/localHost.js';
 import {

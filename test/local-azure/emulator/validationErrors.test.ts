@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DefaultAzureCredential } from '@azure/identity';
 import { SqlManagementClient } from '@azure/arm-sql';
-import type { RunningEmulator } from '../../../src/local/emulator/index.js';
+import type { RunningEmulator } from '@sql-key-rotation/local-azure';
 import {
   BAD_KEY_VERSION,
   startTestEmulator,

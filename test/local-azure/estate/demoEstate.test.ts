@@ -1,8 +1,5 @@
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EmulatorState } from '../../../src/local/emulator/index.js';
-import { demoEstate } from '../../../src/local/estate/demoEstate.js';
-import { EstateError, loadEstate, parseEstate } from '../../../src/local/estate/estate.js';
+import { DEMO_ESTATE_FILE, EmulatorState, EstateError, demoEstate, loadEstate, parseEstate } from '@sql-key-rotation/local-azure';
 
 describe('Estate: the demo estate', () => {
   it('loads into emulator state with a geo pair, auto-rotation, a sync agent and two vaults', () => {
@@ -21,7 +18,7 @@ describe('Estate: the demo estate', () => {
   });
 
   it('reads the same estate from the JSON file', () => {
-    expect(loadEstate(resolve(__dirname, '../../../src/local/estate/demoEstate.json'))).toEqual(demoEstate());
+    expect(loadEstate(DEMO_ESTATE_FILE)).toEqual(demoEstate());
   });
 
   it('refuses an estate with a non-GUID subscription and lists the problem', () => {

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Estate } from '../../../src/local/estate/estate.js';
+import type { Estate } from '@sql-key-rotation/local-azure';
 import { MANAGED_INSTANCE_KEYS_API_VERSION } from '../../../src/azure/armManagedInstanceKeys.js';
 import { DATABASE_KEYS_API_VERSION } from '../../../src/azure/armDatabaseKeys.js';
 import { TDE_KEY_V1_URI, TDE_KEY_V1_NAME, TDE_KEY_V2_NAME, TDE_KEY_V2_URI, TEST_RESOURCE_GROUP as RG, TEST_SUBSCRIPTION_ID, testEstate } from '../../support/emulator.js';

@@ -1,8 +1,15 @@
 /** Drives the emulator's router in-process (no sockets): for unit and contract tests. */
-import type { Estate } from '../../../src/local/estate/estate.js';
-import { EmulatorRouter, EmulatorState, mintToken, type EmulatorResponse, type WriteBucketOptions } from '../../../src/local/emulator/index.js';
-import type { KeyVersionState, VaultState } from '../../../src/local/emulator/index.js';
-import type { ArmSqlOptions } from '../../../src/local/emulator/armSqlRoutes.js';
+import {
+  EmulatorRouter,
+  EmulatorState,
+  mintToken,
+  type ArmSqlOptions,
+  type EmulatorResponse,
+  type Estate,
+  type KeyVersionState,
+  type VaultState,
+  type WriteBucketOptions,
+} from '@sql-key-rotation/local-azure';
 import { testEstate } from '../../support/emulator.js';
 
 export interface Harness {

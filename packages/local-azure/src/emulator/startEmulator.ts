@@ -5,7 +5,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import { getLocal, type CompletedRequest, type Mockttp } from 'mockttp';
+import type { CompletedRequest, Mockttp } from 'mockttp';
 import type { Estate } from '../estate/estate.js';
 import type { EmulatorRequest, EmulatorResponse } from './emulatorHttp.js';
 import { EmulatorRouter, IDENTITY_PATH } from './emulatorRouter.js';
@@ -115,6 +115,8 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     onKeyVersionCreated: (vault, keyName, v) => void publisher.publish(vault, keyName, v),
   });
 
+  // mockttp is loaded on start only: importing the package (its state, router, process driver) stays light.
+  const { getLocal } = await import('mockttp');
   const server: Mockttp = getLocal({ https: { cert: ca.cert, key: ca.key }, recordTraffic: false, suggestChanges: false, http2: false });
   await server.start(opts.port ?? 0);
   await bindLoopback(server, opts.port ?? 0);

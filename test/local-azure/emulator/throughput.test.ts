@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseEstate } from '../../../src/local/estate/estate.js';
+import { parseEstate } from '@sql-key-rotation/local-azure';
 import { harness, API, ARM } from './routerHarness.js';
 
 const SUB = '11111111-2222-4333-8444-555555555555';

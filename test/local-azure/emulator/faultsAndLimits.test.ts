@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DefaultAzureCredential } from '@azure/identity';
 import { SqlManagementClient } from '@azure/arm-sql';
 import { KeyClient } from '@azure/keyvault-keys';
-import type { RunningEmulator } from '../../../src/local/emulator/index.js';
+import type { RunningEmulator } from '@sql-key-rotation/local-azure';
 import { startTestEmulator, TEST_RESOURCE_GROUP as RG, TEST_SUBSCRIPTION_ID, TEST_TDE_VAULT_URL } from '../../support/emulator.js';
 import { API, ARM, harness } from './routerHarness.js';
 

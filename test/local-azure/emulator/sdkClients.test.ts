@@ -3,7 +3,7 @@ import { DefaultAzureCredential } from '@azure/identity';
 import { SqlManagementClient } from '@azure/arm-sql';
 import { KeyClient } from '@azure/keyvault-keys';
 import { SecretClient } from '@azure/keyvault-secrets';
-import type { RunningEmulator } from '../../../src/local/emulator/index.js';
+import type { RunningEmulator } from '@sql-key-rotation/local-azure';
 import {
   startTestEmulator,
   TDE_KEY_V2,

@@ -4,7 +4,6 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateCACertificate } from 'mockttp';
 
 /** A CA on disk. */
 export interface LocalCa {
@@ -20,6 +19,7 @@ export async function ensureLocalCa(caDir: string): Promise<LocalCa> {
   const keyPath = join(caDir, 'ca.key');
   if (!existsSync(certPath) || !existsSync(keyPath)) {
     mkdirSync(caDir, { recursive: true });
+    const { generateCACertificate } = await import('mockttp');
     const ca = await generateCACertificate({ subject: { commonName: 'Local Azure Emulator CA (sql-tde-key-rotation)', organizationName: 'Local Azure Emulator' }, bits: 2048 });
     // Key first, cert last, each by atomic rename: a reader that sees the cert also sees its key.
     const tmp = `.${process.pid}.tmp`;

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DefaultAzureCredential } from '@azure/identity';
 import { KeyClient } from '@azure/keyvault-keys';
-import type { RunningEmulator } from '../../../src/local/emulator/index.js';
+import type { RunningEmulator } from '@sql-key-rotation/local-azure';
 import { startTestEmulator, TEST_SUBSCRIPTION_ID, TEST_TDE_VAULT, TEST_TDE_VAULT_URL } from '../../support/emulator.js';
 
 interface Received {
