@@ -6,10 +6,9 @@
  * two ARM reads. Every failure leaves as a RotationError naming the server.
  */
 import type { EncryptionProtector, ServerDirectory, SqlServerKeys } from '../app/ports.js';
-import { parseScope, parseServerId } from '../domain/armId.js';
 import { PollSchedule } from '../domain/pollSchedule.js';
-import { armResourceUrl, longRunningPut, lroPacing, type LroPacing, type LroPacingOptions } from './armLongRunningPut.js';
-import { toRotationError, isAlreadyThere } from './azureErrors.js';
+import { lroPacing, type LroPacing, type LroPacingOptions } from './armLongRunningPut.js';
+import { ArmSqlKeyHolder, type SqlKeyHolderKind } from './armSqlKeyHolder.js';
 import type { SqlClientFactory } from './sqlClientFactory.js';
 
 /** The api-version @azure/arm-sql 10 sends for server keys and encryption protectors. */
@@ -30,9 +29,13 @@ const MAX_REMEMBERED = 20_000;
 
 /** Kinds of operation whose durations are learned apart. */
 export type SqlOperationKind = 'serverKey' | 'encryptionProtector';
+const SQL_OPERATIONS = { key: 'serverKey', protector: 'encryptionProtector' } as const satisfies Record<string, SqlOperationKind>;
+
+/** A logical server as a key holder; its errors name no SDK call. */
+const LOGICAL_SERVER: SqlKeyHolderKind = { resourceType: 'servers', apiVersion: SQL_KEYS_API_VERSION, namesSteps: false, operationKinds: SQL_OPERATIONS };
 
 export class ArmSqlServerKeys implements SqlServerKeys, ServerDirectory {
-  readonly #clients: SqlClientFactory;
+  readonly #servers: ArmSqlKeyHolder;
   readonly #pacing: LroPacing;
   readonly #rememberMs: number;
   /** Lower-cased `{server}/keys/{name}` -> key URI, and `{server}` -> protector, with the time they expire. */
@@ -41,26 +44,12 @@ export class ArmSqlServerKeys implements SqlServerKeys, ServerDirectory {
 
   constructor(clients: SqlClientFactory, options: ArmSqlServerKeysOptions = {}) {
     this.#rememberMs = options.rememberWritesMs ?? 0;
-    this.#clients = clients;
     this.#pacing = lroPacing(options, () => new PollSchedule());
-  }
-
-  /** PUTs `{server}/{child…}` and waits for the operation to end. */
-  async #put(serverId: string, child: readonly string[], kind: SqlOperationKind, body: unknown): Promise<void> {
-    const s = parseServerId(serverId);
-    const client = this.#clients.forSubscription(s.subscriptionId);
-    const segments = ['subscriptions', s.subscriptionId, 'resourceGroups', s.resourceGroup, 'providers', 'Microsoft.Sql', 'servers', s.serverName, ...child];
-    await longRunningPut(client, armResourceUrl(client.$host, segments, SQL_KEYS_API_VERSION), body, { kind, ...this.#pacing });
+    this.#servers = new ArmSqlKeyHolder(clients, LOGICAL_SERVER, this.#pacing);
   }
 
   async upsertServerKey(serverId: string, serverKeyName: string, keyUri: string): Promise<void> {
-    try {
-      await this.#put(serverId, ['keys', serverKeyName], 'serverKey', { properties: { serverKeyType: 'AzureKeyVault', uri: keyUri } });
-    } catch (e) {
-      const err = toRotationError(e, { server: serverId });
-      if (isAlreadyThere(err)) return;
-      throw err;
-    }
+    await this.#servers.upsertKey(serverId, serverKeyName, keyUri);
     this.#remember(this.#keysWritten, `${serverId}/keys/${serverKeyName}`, { uri: keyUri });
   }
 
@@ -87,44 +76,21 @@ export class ArmSqlServerKeys implements SqlServerKeys, ServerDirectory {
 
   async hasServerKey(serverId: string, serverKeyName: string): Promise<boolean> {
     if (this.#recall(this.#keysWritten, `${serverId}/keys/${serverKeyName}`) !== undefined) return true;
-    const s = parseServerId(serverId);
-    try {
-      await this.#clients.forSubscription(s.subscriptionId).serverKeys.get(s.resourceGroup, s.serverName, serverKeyName);
-      return true;
-    } catch (e) {
-      const err = toRotationError(e, { server: serverId });
-      if (err.details.statusCode === 404) return false;
-      throw err;
-    }
+    return this.#servers.hasKey(serverId, serverKeyName);
   }
 
   async getEncryptionProtector(serverId: string): Promise<EncryptionProtector> {
     const written = this.#recall(this.#protectorsWritten, serverId);
     if (written !== undefined) return written.protector;
-    const s = parseServerId(serverId);
-    try {
-      const p = await this.#clients
-        .forSubscription(s.subscriptionId)
-        .encryptionProtectors.get(s.resourceGroup, s.serverName, 'current');
-      return {
-        serverKeyName: p.serverKeyName ?? '',
-        serverKeyType: p.serverKeyType === 'AzureKeyVault' ? 'AzureKeyVault' : 'ServiceManaged',
-        ...(p.uri ? { uri: p.uri } : {}),
-        autoRotationEnabled: p.autoRotationEnabled === true,
-      };
-    } catch (e) {
-      throw toRotationError(e, { server: serverId });
-    }
+    return this.#servers.getProtector(serverId);
   }
 
   async setEncryptionProtector(serverId: string, serverKeyName: string, autoRotationEnabled: boolean): Promise<void> {
     try {
-      await this.#put(serverId, ['encryptionProtector', 'current'], 'encryptionProtector', {
-        properties: { serverKeyName, serverKeyType: 'AzureKeyVault', autoRotationEnabled },
-      });
+      await this.#servers.setProtector(serverId, serverKeyName, autoRotationEnabled);
     } catch (e) {
       this.#protectorsWritten.delete(serverId.toLowerCase());
-      throw toRotationError(e, { server: serverId });
+      throw e;
     }
     // Remembered only with the key's URI (known when this process added the key), as ARM would answer it.
     const key = this.#recall(this.#keysWritten, `${serverId}/keys/${serverKeyName}`);
@@ -135,19 +101,7 @@ export class ArmSqlServerKeys implements SqlServerKeys, ServerDirectory {
   }
 
   async listServers(scope: string): Promise<string[]> {
-    const sc = parseScope(scope);
-    const client = this.#clients.forSubscription(sc.subscriptionId);
-    const ids: string[] = [];
-    try {
-      const pages =
-        sc.resourceGroup === undefined ? client.servers.list() : client.servers.listByResourceGroup(sc.resourceGroup);
-      for await (const server of pages) {
-        if (server.id) ids.push(server.id);
-      }
-    } catch (e) {
-      throw toRotationError(e, { server: scope });
-    }
-    return ids;
+    return this.#servers.list(scope);
   }
 }
 
