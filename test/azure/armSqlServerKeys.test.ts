@@ -1,59 +1,41 @@
-import { DefaultAzureCredential } from '@azure/identity';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ArmSqlServerKeys } from '../../src/azure/armSqlServerKeys.js';
-import { SqlClientFactory } from '../../src/azure/sqlClientFactory.js';
-import { isRotationError, type RotationError } from '../../src/domain/errors.js';
 import { ArmBudget } from '../../src/domain/armBudget.js';
 import { freshEmulatorCredential } from './freshEmulatorCredential.js';
-import type { RunningEmulator } from '@sql-key-rotation/local-azure';
+import { noRetrySqlClients, useTestEmulator } from '../support/emulatorFixture.js';
+import { rotationFailure as failure } from '../support/rotationFailure.js';
 import {
   startTestEmulator,
   TDE_KEY_V1_NAME,
   TDE_KEY_V2_NAME,
   TDE_KEY_V2_URI,
   TEST_RESOURCE_GROUP,
-  TEST_SERVERS,
   TEST_SUBSCRIPTION_ID,
   TEST_TDE_VAULT_URL,
+  testServerId,
 } from '../support/emulator.js';
 
-const PLAIN = `${TEST_SERVERS}/sql-plain`;
-const PRIMARY = `${TEST_SERVERS}/sql-primary`;
-const SECONDARY = `${TEST_SERVERS}/sql-secondary`;
-
-async function failure(p: Promise<unknown>): Promise<RotationError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isRotationError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a RotationError');
-}
+const PLAIN = testServerId('sql-plain');
+const PRIMARY = testServerId('sql-primary');
+const SECONDARY = testServerId('sql-secondary');
 
 describe('ArmSqlServerKeys (real @azure/arm-sql against the emulator)', () => {
-  let emulator: RunningEmulator;
+  const emulator = useTestEmulator();
   let adapter: ArmSqlServerKeys;
 
-  beforeAll(async () => {
-    emulator = await startTestEmulator();
+  beforeAll(() => {
     // SDK retries off: these tests are about how each ARM answer is translated.
-    adapter = new ArmSqlServerKeys(new SqlClientFactory(new DefaultAzureCredential(), { retryOptions: { maxRetries: 0 } }), {
-      pollIntervalMs: 10,
-    });
-  });
-  afterAll(async () => {
-    await emulator.stop();
-  });
-  afterEach(() => {
-    emulator.faults.clear();
+    adapter = new ArmSqlServerKeys(noRetrySqlClients(), { pollIntervalMs: 10 });
   });
 
   it('upserts a server key through the long-running operation (202, then polling)', async () => {
+    // Prepare
     const before = emulator.stats.log.length;
 
+    // Act
     await adapter.upsertServerKey(PLAIN, TDE_KEY_V2_NAME, TDE_KEY_V2_URI);
 
+    // Assess
     expect(await adapter.hasServerKey(PLAIN, TDE_KEY_V2_NAME)).toBe(true);
     const routes = emulator.stats.log.slice(before).map((e) => `${e.route}:${e.status}`);
     expect(routes).toContain('arm.serverKeys.createOrUpdate:202');
@@ -96,10 +78,13 @@ describe('ArmSqlServerKeys (real @azure/arm-sql against the emulator)', () => {
   });
 
   it('reads and switches the encryption protector', async () => {
+    // Prepare
     await adapter.upsertServerKey(PLAIN, TDE_KEY_V2_NAME, TDE_KEY_V2_URI);
 
+    // Act
     await adapter.setEncryptionProtector(PLAIN, TDE_KEY_V2_NAME, false);
 
+    // Assess
     const p = await adapter.getEncryptionProtector(PLAIN);
     expect(p).toMatchObject({ serverKeyName: TDE_KEY_V2_NAME, serverKeyType: 'AzureKeyVault', autoRotationEnabled: false });
     expect(p.uri?.toLowerCase()).toBe(TDE_KEY_V2_URI.toLowerCase());
@@ -118,12 +103,15 @@ describe('ArmSqlServerKeys (real @azure/arm-sql against the emulator)', () => {
   });
 
   it('classifies a primary switch before its geo secondary has the key as waiting on order', async () => {
+    // Prepare
     await adapter.upsertServerKey(PRIMARY, TDE_KEY_V2_NAME, TDE_KEY_V2_URI);
     const secondary = emulator.state.server(TEST_SUBSCRIPTION_ID, TEST_RESOURCE_GROUP, 'sql-secondary');
     secondary?.keys.delete(TDE_KEY_V2_NAME.toLowerCase());
 
+    // Act
     const err = await failure(adapter.setEncryptionProtector(PRIMARY, TDE_KEY_V2_NAME, false));
 
+    // Assess
     expect(err.code).toBe('KeyMaterialNotFoundOnRemoteServer');
     expect(err.errorClass).toBe('waitingOnOrder');
     await adapter.upsertServerKey(SECONDARY, TDE_KEY_V2_NAME, TDE_KEY_V2_URI);
@@ -131,10 +119,13 @@ describe('ArmSqlServerKeys (real @azure/arm-sql against the emulator)', () => {
   });
 
   it('classifies a 429 as retriable and carries Retry-After as the minimum wait', async () => {
+    // Prepare
     emulator.faults.inject({ kind: 'throttle', route: 'arm.serverKeys.createOrUpdate', times: 1, retryAfterSeconds: 7 });
 
+    // Act
     const err = await failure(adapter.upsertServerKey(PLAIN, TDE_KEY_V2_NAME, TDE_KEY_V2_URI));
 
+    // Assess
     expect(err.errorClass).toBe('retriable');
     expect(err.details.statusCode).toBe(429);
     expect(err.details.retryAfterMs).toBe(7_000);
@@ -145,19 +136,25 @@ describe('ArmSqlServerKeys (real @azure/arm-sql against the emulator)', () => {
     ['operationTimedOut', 500],
     ['operationInterrupted', 409],
   ] as const)('classifies %s as retriable', async (kind, status) => {
+    // Prepare
     emulator.faults.inject({ kind, route: 'arm.serverKeys.createOrUpdate', times: 1 });
 
+    // Act
     const err = await failure(adapter.upsertServerKey(PLAIN, TDE_KEY_V2_NAME, TDE_KEY_V2_URI));
 
+    // Assess
     expect(err.errorClass).toBe('retriable');
     expect(err.details.statusCode).toBe(status);
   });
 
   it('classifies a connection reset as a retriable network error', async () => {
+    // Prepare
     emulator.faults.inject({ kind: 'connectionReset', route: 'arm.encryptionProtectors.get', times: 1 });
 
+    // Act
     const err = await failure(adapter.getEncryptionProtector(PLAIN));
 
+    // Assess
     expect(err.code).toBe('NetworkError');
     expect(err.errorClass).toBe('retriable');
   });
@@ -180,19 +177,22 @@ describe('ArmSqlServerKeys (real @azure/arm-sql against the emulator)', () => {
   });
 
   it('paces reads and writes with the client-side budget so the subscription buckets never answer 429', async () => {
+    // Prepare
     const bucket = { capacity: 3, refillPerSecond: 5 };
     const local = await startTestEmulator({ writeBucket: bucket, readBucket: bucket });
     try {
       const paced = new ArmSqlServerKeys(
-        new SqlClientFactory(freshEmulatorCredential(), { retryOptions: { maxRetries: 0 } }, {
+        noRetrySqlClients(freshEmulatorCredential(), {
           budget: new ArmBudget({ buckets: { read: bucket, write: bucket }, reserveFraction: 0 }),
           maxInlineWaitMs: 5_000,
         }),
         { pollIntervalMs: 10 },
       );
 
+      // Act
       for (let i = 0; i < 8; i++) await paced.upsertServerKey(PLAIN, TDE_KEY_V2_NAME, TDE_KEY_V2_URI);
 
+      // Assess
       expect(local.stats.log.filter((e) => e.status === 429)).toEqual([]);
     } finally {
       await local.stop();

@@ -1,65 +1,41 @@
 import { inspect } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DefaultAzureCredential } from '@azure/identity';
-import { createHttpHeaders, type HttpClient } from '@azure/core-rest-pipeline';
-import type { TokenCredential } from '@azure/core-auth';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { HttpClient } from '@azure/core-rest-pipeline';
 import { ArmSyncAgents } from '../../src/azure/armSyncAgents.js';
 import { SqlClientFactory } from '../../src/azure/sqlClientFactory.js';
-import { isRotationError, type RotationError } from '../../src/domain/errors.js';
-import type { RunningEmulator } from '@sql-key-rotation/local-azure';
-import { safeStringify } from '../support/fakes/captureLogger.js';
-import { startTestEmulator, testEstate, TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID } from '../support/emulator.js';
+import { noRetrySqlClients, useTestEmulator } from '../support/emulatorFixture.js';
+import { answering, everythingAbout, fixedTokenCredential } from '../support/injectedHttp.js';
+import { rotationFailure as rejection } from '../support/rotationFailure.js';
+import { testEstateWith, testSyncAgentId } from '../support/testEstates.js';
+import { TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID, testServerId } from '../support/emulator.js';
 
-const SERVER = `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/${TEST_RESOURCE_GROUP}/providers/Microsoft.Sql/servers/sql-primary`;
-const agent = (name: string): string => `${SERVER}/syncAgents/${name}`;
+const SERVER = testServerId('sql-primary');
+const agent = (name: string): string => testSyncAgentId('sql-primary', name);
 
-/** The test estate with three agents on sql-primary (more than one page at page size 2). */
-function estateWithAgents() {
-  const estate = testEstate();
-  const rg = estate.subscriptions[0]!.resourceGroups[0]!;
-  const servers = rg.servers.map((s) =>
-    s.name === 'sql-primary'
-      ? {
-          ...s,
+describe('Class: ArmSyncAgents (against the emulator)', () => {
+  /** The emulator's clock runs this far ahead of the real one (moved by tests instead of sleeping). */
+  let offsetMs = 0;
+  // Four agents on sql-primary: more than one page at page size 2.
+  const emulator = useTestEmulator({
+    estate: testEstateWith({
+      servers: {
+        'sql-primary': {
           syncAgents: [
             { name: 'agent-1' },
             { name: 'agent-2', pickupAfterSeconds: 120 },
-            { name: 'agent-3', state: 'NeverConnected' as const },
-            { name: 'agent-4', state: 'Offline' as const, lastAliveTime: '2026-01-02T03:04:05.000Z' },
+            { name: 'agent-3', state: 'NeverConnected' },
+            { name: 'agent-4', state: 'Offline', lastAliveTime: '2026-01-02T03:04:05.000Z' },
           ],
-        }
-      : s,
-  );
-  return {
-    ...estate,
-    subscriptions: [{ ...estate.subscriptions[0]!, resourceGroups: [{ ...rg, servers }, ...estate.subscriptions[0]!.resourceGroups.slice(1)] }],
-  };
-}
-
-async function rejection(p: Promise<unknown>): Promise<RotationError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isRotationError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
-
-describe('Class: ArmSyncAgents (against the emulator)', () => {
-  let emulator: RunningEmulator;
-  let agents: ArmSyncAgents;
-  /** The emulator's clock runs this far ahead of the real one (moved by tests instead of sleeping). */
-  let offsetMs = 0;
-
-  beforeAll(async () => {
-    emulator = await startTestEmulator({ estate: estateWithAgents(), clock: () => Date.now() + offsetMs });
-    // SDK retries off: these tests are about what reaches the use case.
-    agents = new ArmSyncAgents(new SqlClientFactory(new DefaultAzureCredential(), { retryOptions: { maxRetries: 0 } }));
+        },
+      },
+    }),
+    clock: () => Date.now() + offsetMs,
   });
-  afterEach(() => emulator.faults.clear());
-  afterAll(async () => {
-    await emulator.stop();
+  let agents: ArmSyncAgents;
+
+  beforeAll(() => {
+    // SDK retries off: these tests are about what reaches the use case.
+    agents = new ArmSyncAgents(noRetrySqlClients());
   });
 
   it('lists every sync agent of a server across pages', async () => {
@@ -89,10 +65,13 @@ describe('Class: ArmSyncAgents (against the emulator)', () => {
   });
 
   it('reports a 503 from generateKey as retriable with the Retry-After floor', async () => {
+    // Prepare
     emulator.faults.inject({ kind: 'serviceUnavailable', route: 'arm.syncAgents.generateKey', times: 1, retryAfterSeconds: 7 });
 
+    // Act
     const err = await rejection(agents.generateKey(agent('agent-2')));
 
+    // Assess
     expect(err.errorClass).toBe('retriable');
     expect(err.details).toMatchObject({ agent: agent('agent-2'), statusCode: 503, retryAfterMs: 7_000 });
     expect(err.cause).toBeUndefined();
@@ -118,11 +97,14 @@ describe('Class: ArmSyncAgents (against the emulator)', () => {
   });
 
   it('reports an agent whose host never submits the new key as Offline, last alive at the rotation', async () => {
+    // Prepare
     await agents.generateKey(agent('agent-1'));
     offsetMs += 3_600_000;
 
+    // Act
     const agent1 = await agents.getSyncAgent(agent('agent-1'));
 
+    // Assess
     expect(agent1.state).toBe('Offline');
     expect(Date.now() + offsetMs - agent1.lastAliveTime!.getTime()).toBeGreaterThanOrEqual(3_600_000);
   });
@@ -139,33 +121,29 @@ describe('Class: ArmSyncAgents (against the emulator)', () => {
   });
 
   it('reports a server whose agents cannot be listed, naming the server', async () => {
+    // Prepare
     emulator.faults.inject({ kind: 'throttle', route: 'arm.syncAgents.listByServer', times: 1, retryAfterSeconds: 3 });
 
+    // Act
     const err = await rejection(agents.listSyncAgents(SERVER));
 
+    // Assess
     expect(err.errorClass).toBe('retriable');
     expect(err.details).toMatchObject({ server: SERVER, statusCode: 429, retryAfterMs: 3_000 });
   });
 });
 
 describe('Class: ArmSyncAgents (injected HTTP client)', () => {
-  const credential: TokenCredential = {
-    getToken: () => Promise.resolve({ token: 'test-token', expiresOnTimestamp: Date.now() + 3_600_000 }),
-  };
   const KEY = '865f9998-6dae-4214-bbb1-4796b7c76ca0:c2VjcmV0LXBhcnQtb25l:c2VjcmV0LXBhcnQtdHdv';
-  const answering = (status: number, bodyAsText: string): HttpClient => ({
-    sendRequest: (request) =>
-      Promise.resolve({ status, request, bodyAsText, headers: createHttpHeaders({ 'content-type': 'application/json' }) }),
-  });
   const withClient = (httpClient: HttpClient) =>
-    new ArmSyncAgents(new SqlClientFactory(credential, { httpClient, retryOptions: { maxRetries: 0 } }));
+    new ArmSyncAgents(new SqlClientFactory(fixedTokenCredential, { httpClient, retryOptions: { maxRetries: 0 } }));
 
   it('withholds a 200 body that cannot be read, since it holds the new key', async () => {
     const err = await rejection(withClient(answering(200, `{"syncAgentKey": "${KEY}"`)).generateKey(agent('agent-1')));
 
     expect(err).toMatchObject({ code: 'UnexpectedResponse', errorClass: 'retriable' });
     expect(err.cause).toBeUndefined();
-    expect(`${err.message}\n${err.stack ?? ''}\n${safeStringify(err)}\n${inspect(err, { depth: 10 })}`).not.toContain(KEY);
+    expect(everythingAbout(err)).not.toContain(KEY);
   });
 
   it('reports a 200 without a key as retriable (regenerate, then store)', async () => {

@@ -1,11 +1,11 @@
 import { DefaultAzureCredential } from '@azure/identity';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RestError } from '@azure/core-rest-pipeline';
 import { KeyVaultKeyReader, isKeyDisabledAnswer } from '../../src/azure/keyVaultKeyReader.js';
 import { checkKeyVersion } from '../../src/domain/preflight.js';
 import { isRotationError } from '../../src/domain/errors.js';
 import { parseKeyId } from '../../src/domain/keyId.js';
-import type { RunningEmulator } from '@sql-key-rotation/local-azure';
+import { useTestEmulator } from '../support/emulatorFixture.js';
 import {
   BAD_KEY_VERSION,
   TDE_KEY_V1,
@@ -13,29 +13,27 @@ import {
   TDE_KEY_V2,
   TDE_KEY_V2_URI,
   TEST_TDE_VAULT_URL,
-  startTestEmulator,
 } from '../support/emulator.js';
 
 describe('KeyVaultKeyReader (real @azure/keyvault-keys against the emulator)', () => {
-  let emulator: RunningEmulator;
+  const emulator = useTestEmulator();
   let reader: KeyVaultKeyReader;
 
-  beforeAll(async () => {
-    emulator = await startTestEmulator();
+  beforeAll(() => {
     reader = new KeyVaultKeyReader(new DefaultAzureCredential(), { retryOptions: { maxRetries: 0 } });
-  });
-  afterAll(async () => {
-    await emulator.stop();
   });
   afterEach(() => {
     emulator.state.behaviour.disabledKeyGet = 'ok';
   });
 
   it("answers Key Vault's 401 challenge, then reads the version with its size and times", async () => {
+    // Prepare
     const before = emulator.stats.log.length;
 
+    // Act
     const props = await reader.getKey(parseKeyId(TDE_KEY_V2_URI));
 
+    // Assess
     expect(props).toMatchObject({ version: TDE_KEY_V2, enabled: true, keyType: 'RSA', keySize: 3072 });
     expect(props.createdOn?.toISOString()).toBe('2025-06-01T00:00:00.000Z');
     expect(props.expiresOn?.toISOString()).toBe('2099-01-01T00:00:00.000Z');
@@ -65,10 +63,13 @@ describe('KeyVaultKeyReader (real @azure/keyvault-keys against the emulator)', (
   });
 
   it('reports a Key Vault 503 as retriable', async () => {
+    // Prepare
     emulator.faults.inject({ kind: 'serviceUnavailable', route: 'kv.keys.get', times: 1 });
 
+    // Act
     const err = await reader.getKey(parseKeyId(TDE_KEY_V1_URI)).catch((e: unknown) => e);
 
+    // Assess
     expect(isRotationError(err) && err.errorClass).toBe('retriable');
   });
 
@@ -76,11 +77,14 @@ describe('KeyVaultKeyReader (real @azure/keyvault-keys against the emulator)', (
     ['200 with enabled: false', 'ok'],
     ['403 Forbidden with inner error KeyDisabled', 'forbidden'],
   ] as const)('reports a disabled version answered %s as disabled, with its creation time', async (_label, answer) => {
+    // Prepare
     emulator.state.behaviour.disabledKeyGet = answer;
     const before = emulator.stats.log.length;
 
+    // Act
     const props = await reader.getKey(parseKeyId(`${TEST_TDE_VAULT_URL}/keys/disabled-key/${BAD_KEY_VERSION}`));
 
+    // Assess
     expect(props).toMatchObject({ version: BAD_KEY_VERSION, enabled: false });
     expect(props.createdOn?.toISOString()).toBe('2025-01-01T00:00:00.000Z');
     const gets = emulator.stats.log.slice(before).filter((e) => e.route === 'kv.keys.get' && e.authorized);
@@ -89,10 +93,13 @@ describe('KeyVaultKeyReader (real @azure/keyvault-keys against the emulator)', (
   });
 
   it('reports the latest version of a versionless id refused with 403 KeyDisabled as disabled', async () => {
+    // Prepare
     emulator.state.behaviour.disabledKeyGet = 'forbidden';
 
+    // Act
     const props = await reader.getKey(parseKeyId(`${TEST_TDE_VAULT_URL}/keys/disabled-key`));
 
+    // Assess
     expect(props).toMatchObject({ enabled: false });
   });
 });

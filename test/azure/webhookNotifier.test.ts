@@ -78,10 +78,13 @@ describe('Class: WebhookNotifier', () => {
   });
 
   it.each(['generic', 'teams', 'slack'] as const)('posts JSON in the %s format and never a sync agent key', async (format) => {
+    // Prepare
     const notifier = new WebhookNotifier({ webhookUrl: receiver.url, format }, logger);
 
+    // Act
     for (const n of samples()) await notifier.notify(n);
 
+    // Assess
     expect(receiver.received).toHaveLength(4);
     for (const r of receiver.received) {
       expect(r.method).toBe('POST');
@@ -126,6 +129,7 @@ describe('Class: WebhookNotifier', () => {
   });
 
   it('slack: text plus header and mrkdwn sections, escaped', () => {
+    // Prepare
     const n = keyVersionNotification({
       keyId: KEY_ID,
       correlationId: 'e',
@@ -134,28 +138,36 @@ describe('Class: WebhookNotifier', () => {
       result: { kind: 'processed', outcomes: [{ kind: 'skipped', target: SERVER, reason: 'protector uses another key (<x> & y)' }] },
     });
 
+    // Act
     const body = formatNotification(n, 'slack') as SlackBody;
 
+    // Assess
     expect(body.text).toBe('Key rotation completed: contoso-tde/tde version 0123456789abcdef0123456789abcdef');
     expect(body.blocks.map((b) => b.type)).toEqual(['header', 'section', 'section']);
     expect(body.blocks[2]!.text).toEqual({ type: 'mrkdwn', text: '• rg-a/sql-a: skipped: protector uses another key (&lt;x&gt; &amp; y)' });
   });
 
   it('lists at most the first servers in chat formats, then how many more', () => {
+    // Prepare
     const outcomes = Array.from({ length: MAX_LISTED_TARGETS + 5 }, (_, i) => ({ kind: 'rotated' as const, target: `${SERVER}${i}`, detail: 'ok' }));
     const n = keyVersionNotification({ keyId: KEY_ID, correlationId: 'e', trigger: 'cli', at: AT, result: { kind: 'processed', outcomes } });
 
+    // Act
     const card = (formatNotification(n, 'teams') as TeamsBody).attachments[0]!.content;
 
+    // Assess
     expect(card.body).toHaveLength(2 + MAX_LISTED_TARGETS + 1);
     expect(card.body.at(-1)!.text).toBe('... and 5 more');
   });
 
   it('logs a refused delivery with the host and status, never the URL, and does not throw', async () => {
+    // Prepare
     receiver.status = 403;
 
+    // Act
     await new WebhookNotifier({ webhookUrl: receiver.url, format: 'generic' }, logger).notify(samples()[0]!);
 
+    // Assess
     expect(logger.at('warn')).toHaveLength(1);
     expect(logger.text()).toContain('webhook answered 403');
     expect(logger.text()).toContain(new URL(receiver.url).host);
@@ -163,12 +175,15 @@ describe('Class: WebhookNotifier', () => {
   });
 
   it('logs an unreachable webhook and does not throw', async () => {
+    // Prepare
     const closed = await startReceiver();
     const url = closed.url;
     await closed.close();
 
+    // Act
     await new WebhookNotifier({ webhookUrl: url, format: 'slack' }, logger, { maxRetries: 0 }).notify(samples()[1]!);
 
+    // Assess
     expect(logger.at('warn')[0]?.message).toBe('Notification not delivered: webhook unreachable');
     expect(logger.text()).not.toContain('secret-token-in-path');
   });

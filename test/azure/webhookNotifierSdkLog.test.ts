@@ -55,10 +55,13 @@ describe('Class: WebhookNotifier and the SDK log (AZURE_LOG_LEVEL=info)', () => 
   });
 
   it('captures the SDK log, where a default pipeline writes the URL path (what the notifier must avoid)', async () => {
+    // Prepare
     const pipeline = createPipelineFromOptions({ retryOptions: { maxRetries: 0 } });
 
+    // Act
     await pipeline.sendRequest(createDefaultHttpClient(), createPipelineRequest({ url, method: 'POST', allowInsecureConnection: true }));
 
+    // Assess
     expect(sdkLog.join('\n')).toContain(PATH_SECRET);
   });
 
@@ -66,10 +69,13 @@ describe('Class: WebhookNotifier and the SDK log (AZURE_LOG_LEVEL=info)', () => 
     ['a delivered notification', 200, 0],
     ['a webhook answering 503, retried', 503, 2],
   ])('logs %s without the webhook path or query', async (_label, status, maxRetries) => {
+    // Prepare
     receiver.status = status;
 
+    // Act
     await new WebhookNotifier({ webhookUrl: url, format: 'slack' }, new CaptureLogger(), { maxRetries }).notify(notification());
 
+    // Assess
     expect(receiver.received.length).toBe(1 + maxRetries);
     expect(receiver.received[0]?.path).toContain(PATH_SECRET);
     const text = sdkLog.join('\n');
@@ -79,12 +85,15 @@ describe('Class: WebhookNotifier and the SDK log (AZURE_LOG_LEVEL=info)', () => 
   });
 
   it('logs an unreachable webhook without its path or query', async () => {
+    // Prepare
     const closed = await startReceiver();
     const gone = `${new URL(closed.url).origin}/services/T000/B000/${PATH_SECRET}?sig=${QUERY_SECRET}`;
     await closed.close();
 
+    // Act
     await new WebhookNotifier({ webhookUrl: gone, format: 'generic' }, new CaptureLogger(), { maxRetries: 1 }).notify(notification());
 
+    // Assess
     const text = sdkLog.join('\n');
     expect(text).not.toContain(PATH_SECRET);
     expect(text).not.toContain(QUERY_SECRET);

@@ -1,13 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningEmulator } from '@sql-key-rotation/local-azure';
-import { startTestEmulator, TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID } from '../support/emulator.js';
+import { useTestEmulator } from '../support/emulatorFixture.js';
+import { TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID } from '../support/emulator.js';
 import { cli, PLAIN, PRIMARY, SECONDARY, SteppingClock, TDE_KEY, testRotationConfig, type RotateJson } from './cliHarness.js';
 import { startReceiver, type Receiver } from './receiver.js';
 
 describe('CLI: rotate', () => {
-  let emulator: RunningEmulator;
-  let receiver: Receiver;
   let emulatorOffsetMs = 0;
+  const emulator = useTestEmulator({ clock: () => Date.now() + emulatorOffsetMs });
+  let receiver: Receiver;
   const server = (name: string) => emulator.state.server(TEST_SUBSCRIPTION_ID, TEST_RESOURCE_GROUP, name);
   /** Every test starts from a new key version, so that every server has work to do. */
   const newVersion = async (): Promise<{ version: string; name: string }> => {
@@ -17,18 +17,13 @@ describe('CLI: rotate', () => {
     return { version, name: `test-tde_tde-key_${version}` };
   };
 
-  // One emulator per file: the SDK's managed-identity client remembers the first identity endpoint it used.
-  // Tests run in order and each says what state it starts from.
   beforeAll(async () => {
-    emulator = await startTestEmulator({ clock: () => Date.now() + emulatorOffsetMs });
     receiver = await startReceiver();
   });
   afterEach(() => {
-    emulator.faults.clear();
     receiver.status = 200;
   });
   afterAll(async () => {
-    await emulator.stop();
     await receiver.close();
   });
 

@@ -1,21 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningEmulator } from '@sql-key-rotation/local-azure';
-import { startTestEmulator, TDE_KEY_V1, TDE_KEY_V2, TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID } from '../support/emulator.js';
+import { describe, expect, it } from 'vitest';
+import { useTestEmulator } from '../support/emulatorFixture.js';
+import { TDE_KEY_V1, TDE_KEY_V2, TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID } from '../support/emulator.js';
 import { cli, PLAIN, PRIMARY, SECONDARY, TDE_KEY, type StatusJson } from './cliHarness.js';
 
 describe('CLI: status', () => {
-  let emulator: RunningEmulator;
-  // One emulator per file: the SDK's managed-identity client remembers the first identity endpoint it used.
-  // Tests run in order and each says what state it starts from.
-  beforeAll(async () => {
-    emulator = await startTestEmulator();
-  });
-  afterEach(() => {
-    emulator.faults.clear();
-  });
-  afterAll(async () => {
-    await emulator.stop();
-  });
+  const emulator = useTestEmulator();
 
   it('reports drift with exit code 2: every server lacks the newest key, managed protectors are behind', async () => {
     const run = await cli(['status', '--json']);

@@ -3,13 +3,14 @@
  * and a database with its own key), through the real SDK clients against the emulator: one table, one report,
  * one exit code.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Estate, RunningEmulator } from '@sql-key-rotation/local-azure';
-import { startTestEmulator, TDE_KEY_V1, TDE_KEY_V1_NAME, TDE_KEY_V1_URI, TDE_KEY_V2, TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID, testEstate } from '../support/emulator.js';
+import { describe, expect, it } from 'vitest';
+import { testDatabaseId, testEstateWithTargetKinds, testManagedInstanceId } from '../support/testEstates.js';
+import { useTestEmulator } from '../support/emulatorFixture.js';
+import { TDE_KEY_V1, TDE_KEY_V2, TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID } from '../support/emulator.js';
 import { cli, PLAIN, TDE_KEY, type PlanJson, type StatusJson } from './cliHarness.js';
 
-const MI = `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/${TEST_RESOURCE_GROUP}/providers/Microsoft.Sql/managedInstances/mi-1`;
-const DB = `${PLAIN}/databases/db-1`;
+const MI = testManagedInstanceId('mi-1');
+const DB = testDatabaseId('sql-plain', 'db-1');
 const config = {
   keys: {
     [TDE_KEY]: {
@@ -22,36 +23,8 @@ const config = {
   },
 };
 
-function estate(): Estate {
-  const base = testEstate();
-  const sub = base.subscriptions[0]!;
-  const [main, ...rest] = sub.resourceGroups;
-  return {
-    ...base,
-    subscriptions: [
-      {
-        ...sub,
-        resourceGroups: [
-          {
-            ...main!,
-            servers: main!.servers.map((s) => (s.name === 'sql-plain' ? { ...s, databases: [{ name: 'db-1', keys: [TDE_KEY_V1_URI], encryptionProtector: TDE_KEY_V1_URI }] } : s)),
-            managedInstances: [{ name: 'mi-1', location: 'westeurope', keys: [{ uri: TDE_KEY_V1_URI }], protector: { serverKeyType: 'AzureKeyVault', serverKeyName: TDE_KEY_V1_NAME } }],
-          },
-          ...rest,
-        ],
-      },
-    ],
-  };
-}
-
 describe('CLI: every kind of target in one table', () => {
-  let emulator: RunningEmulator;
-  beforeAll(async () => {
-    emulator = await startTestEmulator({ estate: estate() });
-  });
-  afterAll(async () => {
-    await emulator.stop();
-  });
+  const emulator = useTestEmulator({ estate: testEstateWithTargetKinds() });
 
   it('status reports drift of a server, a managed instance and a database side by side, exit code 2', async () => {
     const run = await cli(['status', '--json'], { config });
