@@ -9,8 +9,7 @@ import { ArmSqlServerKeys } from '../../src/azure/armSqlServerKeys.js';
 import { SqlClientFactory } from '../../src/azure/sqlClientFactory.js';
 import { ArmBudget } from '../../src/domain/armBudget.js';
 import { PollSchedule } from '../../src/domain/pollSchedule.js';
-import type { Estate } from '../../src/local/estate/estate.js';
-import type { RunningEmulator } from '../../src/local/emulator/index.js';
+import type { Estate, RunningEmulator } from '@sql-key-rotation/local-azure';
 import {
   startTestEmulator,
   TDE_KEY_V2_NAME,

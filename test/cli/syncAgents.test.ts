@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { submitCurrentKey } from '../../src/local/emulator/index.js';
+import { submitCurrentKey } from '@sql-key-rotation/local-azure';
 import { useTestEmulator } from '../support/emulatorFixture.js';
 import { TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID, TEST_SYNC_VAULT, TEST_SYNC_VAULT_URL } from '../support/emulator.js';
 import { AGENT_1, cli, testRotationConfig, type SyncRotateJson, type SyncStatusJson } from './cliHarness.js';
