@@ -30,39 +30,36 @@ export interface SyncAgentOutcomeNotice {
   readonly code?: string;
 }
 
+/** What both key-version notifications carry: the version, the run, and what started it. */
+export interface KeyVersionNoticeBase {
+  /** ISO time. */
+  readonly at: string;
+  readonly vault: string;
+  readonly key: string;
+  readonly version: string;
+  /** Versioned key URI. */
+  readonly keyId: string;
+  /** Event id or CLI run id. */
+  readonly correlationId: string;
+  /** What started it: an Event Grid event, or the CLI. */
+  readonly trigger: 'event' | 'cli';
+}
+
 /** What is notified. Every variant holds identifiers and outcomes only. */
 export type RotationNotification =
-  | {
+  | (KeyVersionNoticeBase & {
       /** A key version was rolled out (some servers may still be retrying: see `summary.deferred`). */
       readonly kind: 'rotationCompleted';
-      /** ISO time. */
-      readonly at: string;
-      readonly vault: string;
-      readonly key: string;
-      readonly version: string;
-      /** Versioned key URI. */
-      readonly keyId: string;
-      /** Event id or CLI run id. */
-      readonly correlationId: string;
-      /** What started it: an Event Grid event, or the CLI. */
-      readonly trigger: 'event' | 'cli';
       readonly servers: readonly ServerOutcomeNotice[];
       readonly summary: Readonly<Record<OutcomeKind, number>>;
-    }
-  | {
+    })
+  | (KeyVersionNoticeBase & {
       /** The key version was refused before any write (disabled, wrong type or size, outside its validity). */
       readonly kind: 'rotationRefused';
-      readonly at: string;
-      readonly vault: string;
-      readonly key: string;
-      readonly version: string;
-      readonly keyId: string;
-      readonly correlationId: string;
-      readonly trigger: 'event' | 'cli';
       readonly code: string;
       readonly reason: string;
       readonly servers: number;
-    }
+    })
   | {
       /** A work item failed for good (terminal error or attempts exhausted). */
       readonly kind: 'deadLetter';

@@ -56,25 +56,24 @@ export function notificationFacts(n: RotationNotification): { title: string; val
   const add = (title: string, value: string | number | undefined): void => {
     if (value !== undefined && value !== '') facts.push({ title, value: String(value) });
   };
+  const addKeyVersion = (k: { readonly vault?: string; readonly key?: string; readonly version?: string }): void => {
+    add('Vault', k.vault);
+    add('Key', k.key);
+    add('Version', k.version);
+  };
   switch (n.kind) {
     case 'rotationCompleted':
-      add('Vault', n.vault);
-      add('Key', n.key);
-      add('Version', n.version);
+      addKeyVersion(n);
       add('Servers', counts(n.summary));
       break;
     case 'rotationRefused':
-      add('Vault', n.vault);
-      add('Key', n.key);
-      add('Version', n.version);
+      addKeyVersion(n);
       add('Reason', n.reason);
       add('Servers untouched', n.servers);
       break;
     case 'deadLetter':
       add(n.workItem === 'syncAgentKey' ? 'Sync agent' : n.workItem === 'discover' ? 'Discovery scope' : targetLabel(n.targetKind), n.target);
-      add('Vault', n.vault);
-      add('Key', n.key);
-      add('Version', n.version);
+      addKeyVersion(n);
       add('Secret name', n.secretName);
       add('Reason', n.reason);
       add('Description', n.description);
@@ -82,9 +81,7 @@ export function notificationFacts(n: RotationNotification): { title: string; val
       break;
     case 'criticalDrift':
       add(targetLabel(n.targetKind), n.target);
-      add('Vault', n.vault);
-      add('Key', n.key);
-      add('Version', n.version);
+      addKeyVersion(n);
       add('Reason', n.reason);
       add('Impact', 'databases become inaccessible within about 30 minutes of losing key access');
       break;

@@ -25,7 +25,11 @@ function serviceBusMessage(m: QueueMessage, withSession: boolean): ServiceBusMes
 /** The part of ServiceBusSender this adapter uses (a fake that records calls implements it in tests). */
 export type MessageScheduler = Pick<ServiceBusSender, 'scheduleMessages'>;
 
-export class ServiceBusWorkQueue implements WorkQueue {
+/** One scheduleMessages call carries at most this many messages: well under the 256 KB (Standard) batch limit. */
+const SCHEDULE_BATCH = 100;
+
+/** What both queues are: a sender whose messages are scheduled on a clock. */
+abstract class ScheduledSender {
   readonly #sender: MessageScheduler;
   readonly #clock: Clock;
 
@@ -34,43 +38,37 @@ export class ServiceBusWorkQueue implements WorkQueue {
     this.#clock = clock;
   }
 
-  async schedule(items: readonly WorkItem[], at?: Date): Promise<void> {
-    if (items.length === 0) return;
+  /** Schedules the messages at `at` (now when omitted), {@link SCHEDULE_BATCH} to a call. */
+  protected async scheduleAt(messages: readonly ServiceBusMessage[], at?: Date): Promise<void> {
     const when = at ?? this.#clock.now();
-    const messages = items.map((item) => serviceBusMessage(toQueueMessage(item), true));
-    // One call per 100 messages keeps each batch well under the 256 KB (Standard) message-batch limit.
-    for (let i = 0; i < messages.length; i += 100) {
-      await this.#sender.scheduleMessages(messages.slice(i, i + 100), when);
+    for (let i = 0; i < messages.length; i += SCHEDULE_BATCH) {
+      await this.#sender.scheduleMessages(messages.slice(i, i + SCHEDULE_BATCH), when);
     }
   }
 }
 
-/** Failure queue: the item, plus `deadLetterReason` / `deadLetterErrorDescription` like a real dead-letter. */
-export class ServiceBusFailureSink implements FailureSink {
-  readonly #sender: MessageScheduler;
-  readonly #clock: Clock;
-
-  constructor(sender: MessageScheduler, clock: Clock) {
-    this.#sender = sender;
-    this.#clock = clock;
+export class ServiceBusWorkQueue extends ScheduledSender implements WorkQueue {
+  async schedule(items: readonly WorkItem[], at?: Date): Promise<void> {
+    if (items.length === 0) return;
+    await this.scheduleAt(items.map((item) => serviceBusMessage(toQueueMessage(item), true)), at);
   }
+}
 
+/** Failure queue: the item, plus `deadLetterReason` / `deadLetterErrorDescription` like a real dead-letter. */
+export class ServiceBusFailureSink extends ScheduledSender implements FailureSink {
   async deadLetter(item: WorkItem, reason: string, description: string): Promise<void> {
     const m = toQueueMessage(item);
-    await this.#sender.scheduleMessages(
-      [
-        serviceBusMessage({
-          ...m,
-          messageId: `${messageIdFor(item)}-failed`,
-          subject: `${item.kind}.failed`,
-          applicationProperties: {
-            ...m.applicationProperties,
-            deadLetterReason: reason,
-            deadLetterErrorDescription: description.slice(0, 1024),
-          },
-        }, false),
-      ],
-      this.#clock.now(),
-    );
+    await this.scheduleAt([
+      serviceBusMessage({
+        ...m,
+        messageId: `${messageIdFor(item)}-failed`,
+        subject: `${item.kind}.failed`,
+        applicationProperties: {
+          ...m.applicationProperties,
+          deadLetterReason: reason,
+          deadLetterErrorDescription: description.slice(0, 1024),
+        },
+      }, false),
+    ]);
   }
 }
