@@ -13,13 +13,14 @@
  * Key names are derived from the URI as for server keys (`{vault}_{key}_{version}`), so the reconciler reasons
  * about a database exactly as about a server. Every failure leaves as a RotationError naming the database.
  */
-import { createHttpHeaders, createPipelineRequest, RestError } from '@azure/core-rest-pipeline';
+import { createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
 import type { EncryptionProtector, SqlServerKeys } from '../app/ports.js';
 import { parseDatabaseId, parseServerId } from '../domain/armId.js';
 import { parseKeyId, serverKeyName } from '../domain/keyId.js';
 import { PollSchedule } from '../domain/pollSchedule.js';
 import { RotationError } from '../domain/errors.js';
 import { armResourceUrl, longRunningPut, lroPacing, type LroPacing, type LroPacingOptions } from './armLongRunningPut.js';
+import { armResponseBody, armRestError } from './armRestError.js';
 import { toRotationError } from './azureErrors.js';
 import type { SqlClientFactory } from './sqlClientFactory.js';
 
@@ -61,17 +62,8 @@ export class ArmDatabaseKeys implements SqlServerKeys {
     try {
       const request = createPipelineRequest({ url, method: 'GET', headers: createHttpHeaders({ accept: 'application/json' }) });
       const response = await client.sendRequest(request);
-      const body = parse(response.bodyAsText);
-      if (response.status !== 200) {
-        const error = body?.['error'] as { code?: unknown; message?: unknown } | undefined;
-        throw new RestError(typeof error?.message === 'string' ? error.message : `Unexpected status code: ${response.status}`, {
-          ...(typeof error?.code === 'string' ? { code: error.code } : {}),
-          statusCode: response.status,
-          request,
-          response,
-        });
-      }
-      const props = (body?.['properties'] ?? {}) as { keys?: unknown; encryptionProtector?: unknown; encryptionProtectorAutoRotation?: unknown };
+      if (response.status !== 200) throw armRestError(request, response);
+      const props = (armResponseBody(response)?.['properties'] ?? {}) as { keys?: unknown; encryptionProtector?: unknown; encryptionProtectorAutoRotation?: unknown };
       const keys = props.keys !== null && typeof props.keys === 'object' ? Object.keys(props.keys) : [];
       return {
         keys,
@@ -146,16 +138,6 @@ export class ArmDatabaseKeys implements SqlServerKeys {
 function nameOf(uri: string): string | undefined {
   try {
     return serverKeyName(parseKeyId(uri));
-  } catch {
-    return undefined;
-  }
-}
-
-function parse(text: string | null | undefined): Record<string, unknown> | undefined {
-  if (text === undefined || text === null || text === '') return undefined;
-  try {
-    const v: unknown = JSON.parse(text);
-    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }

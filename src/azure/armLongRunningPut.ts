@@ -9,9 +9,10 @@
  * as a RestError with ARM's error code, a Failed operation as core-lro's "The long-running operation has failed.
  * {code}. {message}", a Canceled one as "Operation was canceled".
  */
-import { createHttpHeaders, createPipelineRequest, RestError, type PipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
+import { createHttpHeaders, createPipelineRequest, type PipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
 import { parseRetryAfter } from '../domain/backoff.js';
 import type { PollSchedule } from '../domain/pollSchedule.js';
+import { armResponseBody, armRestError } from './armRestError.js';
 
 /** What this needs of an SDK client (a core-client ServiceClient such as SqlManagementClient). */
 export interface ArmRequestSender {
@@ -87,14 +88,11 @@ const ACCEPT_JSON = { accept: 'application/json' };
 async function send(client: ArmRequestSender, request: PipelineRequest): Promise<PipelineResponse> {
   const response = await client.sendRequest(request);
   if (response.status >= 200 && response.status < 300) return response;
-  const error = parseBody(response)?.['error'] as { code?: unknown; message?: unknown } | undefined;
-  const code = typeof error?.code === 'string' ? error.code : undefined;
-  const message = typeof error?.message === 'string' ? error.message : `Unexpected status code: ${response.status}`;
-  throw new RestError(message, { ...(code === undefined ? {} : { code }), statusCode: response.status, request, response });
+  throw armRestError(request, response);
 }
 
 function operationStatus(response: PipelineResponse): Status {
-  const body = parseBody(response);
+  const body = armResponseBody(response);
   const status = typeof body?.['status'] === 'string' ? body['status'].toLowerCase() : '';
   if (status === 'succeeded') return 'succeeded';
   if (status === 'canceled' || status === 'cancelled') return { failed: 'Operation was canceled' };
@@ -104,15 +102,4 @@ function operationStatus(response: PipelineResponse): Status {
     return { failed: `The long-running operation has failed${postfix}` };
   }
   return 'running';
-}
-
-function parseBody(response: PipelineResponse): Record<string, unknown> | undefined {
-  const text = response.bodyAsText;
-  if (text === undefined || text === null || text === '') return undefined;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }
