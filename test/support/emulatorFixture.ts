@@ -16,12 +16,13 @@
  * One emulator per file is also what the SDK needs: its managed-identity client remembers the first identity
  * endpoint it used, so tests run in order on one emulator and each says what state it starts from.
  */
+import { SqlManagementClient } from '@azure/arm-sql';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { SqlClientFactory, type ArmPacing } from '../../src/azure/sqlClientFactory.js';
-import { startTestEmulator } from './emulator.js';
+import { startTestEmulator, TEST_SUBSCRIPTION_ID } from './emulator.js';
 
-/** What startTestEmulator returns (the emulator package's TestEmulator). */
+/** What startTestEmulator returns (the emulator package's RunningEmulator). */
 export type TestEmulator = Awaited<ReturnType<typeof startTestEmulator>>;
 type EmulatorOverrides = NonNullable<Parameters<typeof startTestEmulator>[0]>;
 
@@ -58,4 +59,9 @@ export function useTestEmulator(overrides: EmulatorOverrides | (() => EmulatorOv
  */
 export function noRetrySqlClients(credential: TokenCredential = new DefaultAzureCredential(), pacing?: ArmPacing): SqlClientFactory {
   return new SqlClientFactory(credential, { retryOptions: { maxRetries: 0 } }, pacing);
+}
+
+/** The plain @azure/arm-sql client for the test subscription, as an operator's script would build it. */
+export function testSqlManagementClient(): SqlManagementClient {
+  return new SqlManagementClient(new DefaultAzureCredential(), TEST_SUBSCRIPTION_ID);
 }

@@ -8,54 +8,18 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TDE_KEY_V1_NAME, TDE_KEY_V1_URI, TDE_KEY_V2, TDE_KEY_V2_NAME, TDE_KEY_V2_URI, TEST_RESOURCE_GROUP as RG, TEST_SUBSCRIPTION_ID } from '../../support/emulator.js';
 import { API, ARM, harness } from './routerHarness.js';
+import { exampleBody as example, KV_EXAMPLES, shapeMismatches, SQL_EXAMPLES, SQL_SPEC } from './shapeMismatches.js';
 
-const VECTORS = resolve(__dirname, '..', '..', '..', '..', 'shared', 'vectors');
-const SQL_EXAMPLES = resolve(VECTORS, 'sql-spec', '2025-01-01', 'examples');
-const KV_EXAMPLES = resolve(VECTORS, 'keyvault-spec', 'examples');
 const SERVERS = `${ARM}/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/${RG}/providers/Microsoft.Sql/servers`;
 const KV = 'https://test-tde.vault.azure.net';
 const KV_API = 'api-version=7.6';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies are inspected field by field
-function example(dir: string, file: string, status = '200'): any {
-  const e = JSON.parse(readFileSync(resolve(dir, file), 'utf8'));
-  const body = e.responses[status]?.body;
-  // An empty example would make every shape comparison below pass: the vector must say something.
-  expect(Object.keys(body ?? {}), `${file} ${status}`).not.toHaveLength(0);
-  return body;
-}
-
 /** The `{status} {Code} - {description}` lines of a spec's error descriptions, as `status Code`. */
 function specErrorCodes(file: string): Set<string> {
-  const text = readFileSync(resolve(VECTORS, 'sql-spec', '2025-01-01', file), 'utf8');
+  const text = readFileSync(resolve(SQL_SPEC, file), 'utf8');
   const codes = new Set([...text.matchAll(/\* (\d{3}) ([A-Za-z0-9]+) - /g)].map((m) => `${m[1]} ${m[2]}`));
   expect(codes.size, file).toBeGreaterThan(0);
   return codes;
-}
-
-/** Every property path of a JSON value with its JSON type; arrays are described by their first element. */
-function shape(v: unknown, path = '$', out = new Map<string, string>()): Map<string, string> {
-  if (Array.isArray(v)) {
-    out.set(path, 'array');
-    if (v.length > 0) shape(v[0], `${path}[]`, out);
-  } else if (v !== null && typeof v === 'object') {
-    out.set(path, 'object');
-    for (const [k, x] of Object.entries(v)) shape(x, `${path}.${k}`, out);
-  } else out.set(path, v === null ? 'null' : typeof v);
-  return out;
-}
-
-/** Paths of the example that the actual body lacks or types differently (ignoring the given prefixes). */
-function shapeMismatches(exampleBody: unknown, actual: unknown, ignore: string[] = []): string[] {
-  const want = shape(exampleBody);
-  const got = shape(actual);
-  const problems: string[] = [];
-  for (const [p, t] of want) {
-    if (ignore.some((i) => p.startsWith(i))) continue;
-    if (!got.has(p)) problems.push(`missing ${p}`);
-    else if (got.get(p) !== t) problems.push(`${p}: ${got.get(p)} instead of ${t}`);
-  }
-  return problems;
 }
 
 describe('Emulator contract: Microsoft.Sql bodies match the 2025-01-01 examples', () => {
@@ -68,11 +32,14 @@ describe('Emulator contract: Microsoft.Sql bodies match the 2025-01-01 examples'
   });
 
   it('ServerKeyGet and ServerKeyList', async () => {
+    // Prepare
     const h = harness({ pageSize: 100 });
 
+    // Act
     const get = await h.send('GET', `${SERVERS}/sql-primary/keys/${TDE_KEY_V1_NAME}?${API}`);
     const list = await h.send('GET', `${SERVERS}/sql-primary/keys?${API}`);
 
+    // Assess
     expect(shapeMismatches(example(SQL_EXAMPLES, 'ServerKeyGet.json'), get.body)).toEqual([]);
     expect(get.body.properties).toMatchObject({ subregion: 'westeurope', autoRotationEnabled: false });
     expect(get.body.kind).toBe('azurekeyvault');
@@ -81,10 +48,13 @@ describe('Emulator contract: Microsoft.Sql bodies match the 2025-01-01 examples'
   });
 
   it('ServerKeyCreateOrUpdate: 202 with the LRO headers of the recordings, then the example body', async () => {
+    // Prepare
     const h = harness({ lroInProgressPolls: 2 });
 
+    // Act
     const put = await h.send('PUT', `${SERVERS}/sql-plain/keys/${TDE_KEY_V2_NAME}?${API}`, { properties: { serverKeyType: 'AzureKeyVault', uri: TDE_KEY_V2_URI } });
 
+    // Assess
     expect(put.status).toBe(202);
     expect(put.body).toEqual({ operation: 'UpsertLogicalServerEncryptionKeys', startTime: expect.any(String) });
     expect(put.headers['azure-asyncoperation']).toMatch(/\/providers\/Microsoft\.Sql\/locations\/westeurope\/serverKeyAzureAsyncOperation\/[0-9a-f-]{36}\?api-version=2020-11-01-preview$/);
@@ -99,13 +69,16 @@ describe('Emulator contract: Microsoft.Sql bodies match the 2025-01-01 examples'
   });
 
   it('ServerKeyCreateOrUpdate of a key the server has: 409 ServerKeyNameAlreadyExists as the spec lists, when the behaviour asks', async () => {
+    // Prepare
     const h = harness();
     h.state.behaviour.repeatedKeyUpsert = 'conflict';
     const url = `${SERVERS}/sql-primary/keys/${TDE_KEY_V1_NAME}?${API}`;
 
+    // Act
     const repeated = await h.send('PUT', url, { properties: { serverKeyType: 'AzureKeyVault', uri: TDE_KEY_V1_URI } });
     const fresh = await h.send('PUT', `${SERVERS}/sql-plain/keys/${TDE_KEY_V2_NAME}?${API}`, { properties: { serverKeyType: 'AzureKeyVault', uri: TDE_KEY_V2_URI } });
 
+    // Assess
     expect(specErrorCodes('ServerKeys.json')).toContain('409 ServerKeyNameAlreadyExists');
     expect(repeated.status).toBe(409);
     expect(repeated.body.error).toEqual({ code: 'ServerKeyNameAlreadyExists', message: 'The server key already exists on the server.' });
@@ -113,15 +86,18 @@ describe('Emulator contract: Microsoft.Sql bodies match the 2025-01-01 examples'
   });
 
   it('EncryptionProtectorGet and EncryptionProtectorCreateOrUpdate', async () => {
+    // Prepare
     const h = harness();
     await h.send('PUT', `${SERVERS}/sql-plain/keys/${TDE_KEY_V2_NAME}?${API}`, { properties: { serverKeyType: 'AzureKeyVault', uri: TDE_KEY_V2_URI } });
 
+    // Act
     const get = await h.send('GET', `${SERVERS}/sql-plain/encryptionProtector/current?${API}`);
     const put = await h.send('PUT', `${SERVERS}/sql-plain/encryptionProtector/current?${API}`, { properties: { serverKeyType: 'AzureKeyVault', serverKeyName: TDE_KEY_V2_NAME, autoRotationEnabled: true } });
     await h.send('GET', put.headers['azure-asyncoperation']!);
     await h.send('GET', put.headers['azure-asyncoperation']!);
     const result = await h.send('GET', put.headers['location']!);
 
+    // Assess
     expect(shapeMismatches(example(SQL_EXAMPLES, 'EncryptionProtectorGet.json'), get.body)).toEqual([]);
     expect(get.body.properties.thumbprint).toMatch(/^[0-9A-F]{40}$/);
     expect(put.status).toBe(202);
@@ -131,12 +107,15 @@ describe('Emulator contract: Microsoft.Sql bodies match the 2025-01-01 examples'
   });
 
   it('SyncAgentGet, SyncAgentListByServer and SyncAgentGenerateKey', async () => {
+    // Prepare
     const h = harness();
 
+    // Act
     const get = await h.send('GET', `${SERVERS}/sql-primary/syncAgents/agent-1?${API}`);
     const list = await h.send('GET', `${SERVERS}/sql-primary/syncAgents?${API}`);
     const gen = await h.send('POST', `${SERVERS}/sql-primary/syncAgents/agent-1/generateKey?${API}`);
 
+    // Assess
     expect(shapeMismatches(example(SQL_EXAMPLES, 'SyncAgentGet.json'), get.body)).toEqual([]);
     expect(shapeMismatches(example(SQL_EXAMPLES, 'SyncAgentListByServer.json'), list.body)).toEqual([]);
     expect(shapeMismatches(example(SQL_EXAMPLES, 'SyncAgentGenerateKey.json'), gen.body)).toEqual([]);
@@ -144,11 +123,14 @@ describe('Emulator contract: Microsoft.Sql bodies match the 2025-01-01 examples'
   });
 
   it('pages list results with nextLink', async () => {
+    // Prepare
     const h = harness({ pageSize: 2 });
 
+    // Act
     const first = await h.send('GET', `${SERVERS}?${API}`);
     const second = await h.send('GET', first.body.nextLink);
 
+    // Assess
     expect(first.body.value.map((s: { name: string }) => s.name)).toEqual(['sql-primary', 'sql-secondary']);
     expect(second.body.value.map((s: { name: string }) => s.name)).toEqual(['sql-plain']);
     expect(second.body.nextLink).toBeUndefined();
@@ -168,11 +150,14 @@ describe('Emulator contract: Key Vault bodies match the spec examples', () => {
   });
 
   it('CreateKey and RotateKey', async () => {
+    // Prepare
     const h = harness();
 
+    // Act
     const created = await h.send('POST', `${KV}/keys/new-key/create?${KV_API}`, { kty: 'RSA', key_size: 2048, attributes: {}, tags: { purpose: 'unit test' } });
     const rotated = await h.send('POST', `${KV}/keys/new-key/rotate?${KV_API}`);
 
+    // Assess
     expect(shapeMismatches(example(KV_EXAMPLES, 'CreateKey-example.2025-06-01.json'), created.body, ['$.tags.'])).toEqual([]);
     expect(shapeMismatches(example(KV_EXAMPLES, 'RotateKey-example.2025-06-01.json'), rotated.body, ['$.tags.'])).toEqual([]);
     expect(rotated.body.key.kid).toMatch(/^https:\/\/test-tde\.vault\.azure\.net\/keys\/new-key\/[0-9a-f]{32}$/);
@@ -181,20 +166,26 @@ describe('Emulator contract: Key Vault bodies match the spec examples', () => {
   });
 
   it('updates key attributes (PATCH)', async () => {
+    // Prepare
     const h = harness();
 
+    // Act
     const res = await h.send('PATCH', `${KV}/keys/tde-key/${TDE_KEY_V2}?${KV_API}`, { attributes: { enabled: false } });
 
+    // Assess
     expect(res.body.attributes.enabled).toBe(false);
     expect(h.state.keyVersion('test-tde', 'tde-key', TDE_KEY_V2)?.enabled).toBe(false);
   });
 
   it('lists key versions with paging', async () => {
+    // Prepare
     const h = harness({ pageSize: 1 });
 
+    // Act
     const first = await h.send('GET', `${KV}/keys/tde-key/versions?${KV_API}`);
     const second = await h.send('GET', first.body.nextLink);
 
+    // Assess
     expect(first.body.value).toHaveLength(1);
     expect(second.body.value[0].kid).toBe(`${KV}/keys/tde-key/${TDE_KEY_V2}`);
     expect(second.body.nextLink).toBeNull();
@@ -207,13 +198,16 @@ describe('Emulator contract: Key Vault bodies match the spec examples', () => {
   });
 
   it('SetSecret, GetSecret and secret versions', async () => {
+    // Prepare
     const h = harness();
     const base = 'https://test-sync.vault.azure.net';
 
+    // Act
     const set = await h.send('PUT', `${base}/secrets/crpsecret?${KV_API}`, { value: 'mysecretvalue' });
     const got = await h.send('GET', `${base}/secrets/crpsecret?${KV_API}`);
     const versions = await h.send('GET', `${base}/secrets/crpsecret/versions?${KV_API}`);
 
+    // Assess
     expect(shapeMismatches(example(KV_EXAMPLES, 'SetSecret-example.2025-06-01.json'), set.body)).toEqual([]);
     expect(shapeMismatches(example(KV_EXAMPLES, 'GetSecret-example.2025-06-01.json'), got.body)).toEqual([]);
     expect(got.body.id).toBe(set.body.id);

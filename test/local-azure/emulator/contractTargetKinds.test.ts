@@ -7,82 +7,36 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Estate } from '@sql-key-rotation/local-azure';
 import { MANAGED_INSTANCE_KEYS_API_VERSION } from '../../../src/azure/armManagedInstanceKeys.js';
 import { DATABASE_KEYS_API_VERSION } from '../../../src/azure/armDatabaseKeys.js';
-import { TDE_KEY_V1_URI, TDE_KEY_V1_NAME, TDE_KEY_V2_NAME, TDE_KEY_V2_URI, TEST_RESOURCE_GROUP as RG, TEST_SUBSCRIPTION_ID, testEstate } from '../../support/emulator.js';
+import { TDE_KEY_V1_URI, TDE_KEY_V1_NAME, TDE_KEY_V2_NAME, TDE_KEY_V2_URI, TEST_RESOURCE_GROUP as RG, TEST_SUBSCRIPTION_ID } from '../../support/emulator.js';
+import { testEstateWithTargetKinds } from '../../support/testEstates.js';
 import { ARM, harness } from './routerHarness.js';
+import { exampleFile, shapeMismatches, SQL_EXAMPLES, SQL_SPEC } from './shapeMismatches.js';
 
-const EXAMPLES = resolve(__dirname, '..', '..', '..', '..', 'shared', 'vectors', 'sql-spec', '2025-01-01', 'examples');
 const BASE = `${ARM}/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/${RG}/providers/Microsoft.Sql`;
 const MI = `${BASE}/managedInstances/mi-1`;
 const DB = `${BASE}/servers/sql-plain/databases/db-1`;
 const MI_API = `api-version=${MANAGED_INSTANCE_KEYS_API_VERSION}`;
 const DB_API = `api-version=${DATABASE_KEYS_API_VERSION}`;
 
+/** A response of an example of the 2025-01-01 spec: `body` and `headers`. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies are inspected field by field
-function example(file: string, status = '200'): any {
-  return (JSON.parse(readFileSync(resolve(EXAMPLES, file), 'utf8')) as { responses: Record<string, { body?: unknown; headers?: Record<string, string> }> }).responses[status];
-}
-
-function shape(v: unknown, path = '$', out = new Map<string, string>()): Map<string, string> {
-  if (Array.isArray(v)) {
-    out.set(path, 'array');
-    if (v.length > 0) shape(v[0], `${path}[]`, out);
-  } else if (v !== null && typeof v === 'object') {
-    out.set(path, 'object');
-    for (const [k, x] of Object.entries(v)) shape(x, `${path}.${k}`, out);
-  } else out.set(path, v === null ? 'null' : typeof v);
-  return out;
-}
-
-/** Paths of the example body that the actual body lacks or types differently (ignoring the given prefixes). */
-function shapeMismatches(exampleBody: unknown, actual: unknown, ignore: string[] = []): string[] {
-  const got = shape(actual);
-  const problems: string[] = [];
-  for (const [p, t] of shape(exampleBody)) {
-    if (ignore.some((i) => p.startsWith(i))) continue;
-    if (!got.has(p)) problems.push(`missing ${p}`);
-    else if (got.get(p) !== t) problems.push(`${p}: ${got.get(p)} instead of ${t}`);
-  }
-  return problems;
-}
-
-/** The test estate plus mi-1 (on V1) and db-1 on sql-plain with its own key (on V1). */
-function estate(): Estate {
-  const base = testEstate();
-  const sub = base.subscriptions[0]!;
-  const [main, ...rest] = sub.resourceGroups;
-  return {
-    ...base,
-    subscriptions: [
-      {
-        ...sub,
-        resourceGroups: [
-          {
-            ...main!,
-            servers: main!.servers.map((s) => (s.name === 'sql-plain' ? { ...s, databases: [{ name: 'db-1', keys: [TDE_KEY_V1_URI], encryptionProtector: TDE_KEY_V1_URI }] } : s)),
-            managedInstances: [
-              { name: 'mi-1', location: 'westeurope', keys: [{ uri: TDE_KEY_V1_URI }], protector: { serverKeyType: 'AzureKeyVault', serverKeyName: TDE_KEY_V1_NAME } },
-            ],
-          },
-          ...rest,
-        ],
-      },
-    ],
-  };
-}
+const example = (file: string, status = '200'): any => exampleFile(SQL_EXAMPLES, file).responses[status];
 
 /** Example key names use their own vault and key: keys of a map are compared by shape, not name. */
 const KEYS_MAP = '$.properties.keys.';
 
 describe('Emulator contract: managed instances match the 2025-01-01 examples', () => {
   it('ManagedInstanceKeyGet and ManagedInstanceKeyList', async () => {
-    const h = harness({ estate: estate(), pageSize: 100 });
+    // Prepare
+    const h = harness({ estate: testEstateWithTargetKinds(), pageSize: 100 });
 
+    // Act
     const get = await h.send('GET', `${MI}/keys/${TDE_KEY_V1_NAME}?${MI_API}`);
     const list = await h.send('GET', `${MI}/keys?${MI_API}`);
 
+    // Assess
     expect(get.status).toBe(200);
     expect(shapeMismatches(example('ManagedInstanceKeyGet.json').body, get.body)).toEqual([]);
     expect(get.body).toMatchObject({ type: 'Microsoft.Sql/managedInstances/keys', kind: 'azurekeyvault', properties: { uri: TDE_KEY_V1_URI } });
@@ -90,23 +44,29 @@ describe('Emulator contract: managed instances match the 2025-01-01 examples', (
   });
 
   it('ManagedInstanceEncryptionProtectorGet and List', async () => {
-    const h = harness({ estate: estate(), pageSize: 100 });
+    // Prepare
+    const h = harness({ estate: testEstateWithTargetKinds(), pageSize: 100 });
 
+    // Act
     const get = await h.send('GET', `${MI}/encryptionProtector/current?${MI_API}`);
     const list = await h.send('GET', `${MI}/encryptionProtector?${MI_API}`);
 
+    // Assess
     expect(shapeMismatches(example('ManagedInstanceEncryptionProtectorGet.json').body, get.body)).toEqual([]);
     expect(get.body.properties).toMatchObject({ serverKeyName: TDE_KEY_V1_NAME, serverKeyType: 'AzureKeyVault', uri: TDE_KEY_V1_URI, autoRotationEnabled: false });
     expect(shapeMismatches(example('ManagedInstanceEncryptionProtectorList.json').body, list.body)).toEqual([]);
   });
 
   it('ManagedInstanceKeyCreateOrUpdate: 202, polled to Succeeded, then the example body', async () => {
-    const h = harness({ estate: estate(), lroInProgressPolls: 1 });
+    // Prepare
+    const h = harness({ estate: testEstateWithTargetKinds(), lroInProgressPolls: 1 });
 
+    // Act
     const put = await h.send('PUT', `${MI}/keys/${TDE_KEY_V2_NAME}?${MI_API}`, { properties: { serverKeyType: 'AzureKeyVault', uri: TDE_KEY_V2_URI } });
     const polls = [(await h.send('GET', put.headers['azure-asyncoperation']!)).body.status, (await h.send('GET', put.headers['azure-asyncoperation']!)).body.status];
     const result = await h.send('GET', put.headers['location']!);
 
+    // Assess
     expect(put.status).toBe(202);
     expect(put.headers['azure-asyncoperation']).toMatch(/\/locations\/westeurope\/managedInstanceKeyAzureAsyncOperation\/[0-9a-f-]{36}\?api-version=2020-11-01-preview$/);
     expect(polls).toEqual(['InProgress', 'Succeeded']);
@@ -114,15 +74,18 @@ describe('Emulator contract: managed instances match the 2025-01-01 examples', (
   });
 
   it('ManagedInstanceEncryptionProtectorCreateOrUpdateKeyVault: accepts the example request shape', async () => {
-    const h = harness({ estate: estate(), lroInProgressPolls: 0 });
+    // Prepare
+    const h = harness({ estate: testEstateWithTargetKinds(), lroInProgressPolls: 0 });
     await h.send('PUT', `${MI}/keys/${TDE_KEY_V2_NAME}?${MI_API}`, { properties: { serverKeyType: 'AzureKeyVault', uri: TDE_KEY_V2_URI } });
     const request = example('ManagedInstanceEncryptionProtectorCreateOrUpdateKeyVault.json');
-    const body = JSON.parse(readFileSync(resolve(EXAMPLES, 'ManagedInstanceEncryptionProtectorCreateOrUpdateKeyVault.json'), 'utf8')).parameters.parameters;
+    const body = exampleFile(SQL_EXAMPLES, 'ManagedInstanceEncryptionProtectorCreateOrUpdateKeyVault.json').parameters.parameters;
     body.properties.serverKeyName = TDE_KEY_V2_NAME;
 
+    // Act
     const put = await h.send('PUT', `${MI}/encryptionProtector/current?${MI_API}`, body);
     const result = await h.send('GET', put.headers['location']!);
 
+    // Assess
     expect(put.status).toBe(202);
     expect(shapeMismatches(request.body, result.body)).toEqual([]);
     expect(h.state.managedInstance(TEST_SUBSCRIPTION_ID, RG, 'mi-1')!.protector.serverKeyName).toBe(TDE_KEY_V2_NAME);
@@ -134,22 +97,25 @@ describe('Emulator contract: managed instances match the 2025-01-01 examples', (
     ['a protector on a key the instance lacks', `${MI}/encryptionProtector/current`, { properties: { serverKeyType: 'AzureKeyVault', serverKeyName: TDE_KEY_V2_NAME } }, 404, 'ServerKeyNotFound'],
     ['a protector not named current', `${MI}/encryptionProtector/other`, { properties: { serverKeyType: 'AzureKeyVault', serverKeyName: TDE_KEY_V1_NAME } }, 400, 'InvalidEncryptionProtectorName'],
   ])('refuses %s with a code of the spec', async (_what, url, body, status, code) => {
-    const res = await harness({ estate: estate() }).send('PUT', `${url}?${MI_API}`, body);
+    const res = await harness({ estate: testEstateWithTargetKinds() }).send('PUT', `${url}?${MI_API}`, body);
 
     expect(res.status).toBe(status);
     expect(res.body.error.code).toBe(code);
-    const spec = readFileSync(resolve(EXAMPLES, '..', url.includes('encryptionProtector') ? 'ManagedInstanceEncryptionProtectors.json' : 'ManagedInstanceKeys.json'), 'utf8');
+    const spec = readFileSync(resolve(SQL_SPEC, url.includes('encryptionProtector') ? 'ManagedInstanceEncryptionProtectors.json' : 'ManagedInstanceKeys.json'), 'utf8');
     expect(spec).toContain(`${status} ${code} - `);
   });
 });
 
 describe('Emulator contract: databases with database-level keys match the 2025-01-01 examples', () => {
   it('GetVCoreDatabaseWithExpandEqualsKeys: keys only when expanded', async () => {
-    const h = harness({ estate: estate() });
+    // Prepare
+    const h = harness({ estate: testEstateWithTargetKinds() });
 
+    // Act
     const expanded = await h.send('GET', `${DB}?$expand=keys&${DB_API}`);
     const plain = await h.send('GET', `${DB}?${DB_API}`);
 
+    // Assess
     expect(shapeMismatches(example('GetVCoreDatabaseWithExpandEqualsKeys.json').body, expanded.body, [KEYS_MAP, '$.properties.', '$.sku.'])).toEqual([]);
     expect(expanded.body.properties).toMatchObject({ encryptionProtector: TDE_KEY_V1_URI, keys: { [TDE_KEY_V1_URI]: {} } });
     expect(plain.body.properties.keys).toBeUndefined();
@@ -157,13 +123,16 @@ describe('Emulator contract: databases with database-level keys match the 2025-0
   });
 
   it('PatchVCoreDatabaseWithKeysAndEncryptionProtector: 202 with Location only, then the database', async () => {
-    const h = harness({ estate: estate(), lroInProgressPolls: 1 });
+    // Prepare
+    const h = harness({ estate: testEstateWithTargetKinds(), lroInProgressPolls: 1 });
     const response = example('PatchVCoreDatabaseWithKeysAndEncryptionProtector.json', '202');
 
+    // Act
     const patch = await h.send('PATCH', `${DB}?${DB_API}`, { properties: { keys: { [TDE_KEY_V2_URI]: {} }, encryptionProtector: TDE_KEY_V2_URI } });
     const first = await h.send('GET', patch.headers['location']!);
     const done = await h.send('GET', patch.headers['location']!);
 
+    // Assess
     expect(patch.status).toBe(202);
     expect(Object.keys(response.headers).map((k) => k.toLowerCase())).toEqual(['location']);
     expect(patch.headers['location']).toMatch(/\/providers\/Microsoft\.Sql\/locations\/westeurope\/databaseOperationResults\/[0-9a-f-]{36}\?api-version=2025-01-01$/);
@@ -177,13 +146,16 @@ describe('Emulator contract: databases with database-level keys match the 2025-0
   });
 
   it('CreateDatabaseWithEncryptionProtectorAutoRotation: the flag is read and written as the spec names it', async () => {
-    const h = harness({ estate: estate(), lroInProgressPolls: 0 });
-    const request = JSON.parse(readFileSync(resolve(EXAMPLES, 'CreateDatabaseWithEncryptionProtectorAutoRotation.json'), 'utf8')).parameters.parameters.properties;
+    // Prepare
+    const h = harness({ estate: testEstateWithTargetKinds(), lroInProgressPolls: 0 });
+    const request = exampleFile(SQL_EXAMPLES, 'CreateDatabaseWithEncryptionProtectorAutoRotation.json').parameters.parameters.properties;
     expect(request.encryptionProtectorAutoRotation).toBe(true);
 
+    // Act
     await h.send('PATCH', `${DB}?${DB_API}`, { properties: { encryptionProtectorAutoRotation: true } });
     const get = await h.send('GET', `${DB}?$expand=keys&${DB_API}`);
 
+    // Assess
     expect(get.body.properties.encryptionProtectorAutoRotation).toBe(true);
   });
 
@@ -192,19 +164,22 @@ describe('Emulator contract: databases with database-level keys match the 2025-0
     ['a key that is not a Key Vault key', { properties: { keys: { 'https://example.com/keys/x': {} } } }, 'AzureKeyVaultInvalidUri'],
     ['a disabled key version', { properties: { keys: { [`https://test-tde.vault.azure.net/keys/disabled-key/${'3'.repeat(32)}`]: {} } } }, 'AzureKeyVaultKeyDisabled'],
   ])('refuses %s with a code of the spec', async (_what, body, code) => {
-    const res = await harness({ estate: estate() }).send('PATCH', `${DB}?${DB_API}`, body);
+    const res = await harness({ estate: testEstateWithTargetKinds() }).send('PATCH', `${DB}?${DB_API}`, body);
 
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe(code);
-    expect(readFileSync(resolve(EXAMPLES, '..', 'Databases.json'), 'utf8')).toContain(`400 ${code} - `);
+    expect(readFileSync(resolve(SQL_SPEC, 'Databases.json'), 'utf8')).toContain(`400 ${code} - `);
   });
 
   it('refuses a protector change while the log holds the old key, with the spec code', async () => {
-    const h = harness({ estate: estate() });
+    // Prepare
+    const h = harness({ estate: testEstateWithTargetKinds() });
     h.state.server(TEST_SUBSCRIPTION_ID, RG, 'sql-plain')!.databases.get('db-1')!.oldThumbprintInUse = true;
 
+    // Act
     const res = await h.send('PATCH', `${DB}?${DB_API}`, { properties: { keys: { [TDE_KEY_V2_URI]: {} }, encryptionProtector: TDE_KEY_V2_URI } });
 
+    // Assess
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('PerDatabaseCMKKeyRotationAttemptedWhileOldThumbprintInUse');
   });

@@ -1,11 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DefaultAzureCredential } from '@azure/identity';
-import { SqlManagementClient } from '@azure/arm-sql';
+import type { SqlManagementClient } from '@azure/arm-sql';
 import { KeyClient } from '@azure/keyvault-keys';
 import { SecretClient } from '@azure/keyvault-secrets';
-import type { RunningEmulator } from '@sql-key-rotation/local-azure';
+import { testSqlManagementClient, useTestEmulator } from '../../support/emulatorFixture.js';
 import {
-  startTestEmulator,
   TDE_KEY_V2,
   TDE_KEY_V2_NAME,
   TDE_KEY_V2_URI,
@@ -17,15 +16,11 @@ import {
 } from '../../support/emulator.js';
 
 describe('Emulator: the real Azure SDK clients through the proxy', () => {
-  let emulator: RunningEmulator;
+  const emulator = useTestEmulator();
   let sql: SqlManagementClient;
 
-  beforeAll(async () => {
-    emulator = await startTestEmulator();
-    sql = new SqlManagementClient(new DefaultAzureCredential(), TEST_SUBSCRIPTION_ID);
-  });
-  afterAll(async () => {
-    await emulator.stop();
+  beforeAll(() => {
+    sql = testSqlManagementClient();
   });
 
   it('gets a server through management.azure.com with a managed-identity token (worker trusts the CA)', async () => {
@@ -39,13 +34,16 @@ describe('Emulator: the real Azure SDK clients through the proxy', () => {
   });
 
   it('creates a server key as a long-running operation: 202, then polling, then the final GET', async () => {
+    // Prepare
     const before = emulator.stats.log.length;
 
+    // Act
     const key = await sql.serverKeys.beginCreateOrUpdateAndWait(TEST_RESOURCE_GROUP, 'sql-plain', TDE_KEY_V2_NAME, {
       serverKeyType: 'AzureKeyVault',
       uri: TDE_KEY_V2_URI,
     }, { updateIntervalInMs: 1 });
 
+    // Assess
     expect(key.name).toBe(TDE_KEY_V2_NAME);
     expect(key.uri).toBe(TDE_KEY_V2_URI);
     expect(key.thumbprint).toMatch(/^[0-9A-F]{40}$/);
@@ -60,14 +58,17 @@ describe('Emulator: the real Azure SDK clients through the proxy', () => {
   });
 
   it('switches the encryption protector as a long-running operation', async () => {
+    // Prepare
     await sql.serverKeys.beginCreateOrUpdateAndWait(TEST_RESOURCE_GROUP, 'sql-plain', TDE_KEY_V2_NAME, { serverKeyType: 'AzureKeyVault', uri: TDE_KEY_V2_URI }, { updateIntervalInMs: 1 });
 
+    // Act
     const p = await sql.encryptionProtectors.beginCreateOrUpdateAndWait(TEST_RESOURCE_GROUP, 'sql-plain', 'current', {
       serverKeyType: 'AzureKeyVault',
       serverKeyName: TDE_KEY_V2_NAME,
       autoRotationEnabled: false,
     }, { updateIntervalInMs: 1 });
 
+    // Assess
     expect(p.serverKeyName).toBe(TDE_KEY_V2_NAME);
     expect(p.uri).toBe(TDE_KEY_V2_URI);
     expect(emulator.state.server(TEST_SUBSCRIPTION_ID, TEST_RESOURCE_GROUP, 'sql-plain')?.protector.serverKeyName).toBe(TDE_KEY_V2_NAME);
@@ -99,11 +100,14 @@ describe('Emulator: the real Azure SDK clients through the proxy', () => {
   });
 
   it('gets a key version after the Key Vault 401 challenge', async () => {
+    // Prepare
     const before = emulator.stats.log.length;
     const keys = new KeyClient(TEST_TDE_VAULT_URL, new DefaultAzureCredential());
 
+    // Act
     const key = await keys.getKey('tde-key');
 
+    // Assess
     expect(key.properties.version).toBe(TDE_KEY_V2);
     expect(key.key?.n?.length).toBe(3072 / 8);
     const calls = emulator.stats.log.slice(before).filter((e) => e.route === 'kv.keys.get');
@@ -114,11 +118,14 @@ describe('Emulator: the real Azure SDK clients through the proxy', () => {
   });
 
   it('sets and gets a secret', async () => {
+    // Prepare
     const secrets = new SecretClient(TEST_SYNC_VAULT_URL, new DefaultAzureCredential());
 
+    // Act
     const set = await secrets.setSecret('agent-1-key', 'not-a-real-key', { contentType: 'text/plain' });
     const got = await secrets.getSecret('agent-1-key');
 
+    // Assess
     expect(got.value).toBe('not-a-real-key');
     expect(got.properties.version).toBe(set.properties.version);
     expect(emulator.state.currentSecretValue(TEST_SYNC_VAULT, 'agent-1-key')).toBe('not-a-real-key');

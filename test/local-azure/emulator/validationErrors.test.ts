@@ -1,14 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DefaultAzureCredential } from '@azure/identity';
-import { SqlManagementClient } from '@azure/arm-sql';
-import type { RunningEmulator } from '@sql-key-rotation/local-azure';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { SqlManagementClient } from '@azure/arm-sql';
+import { testSqlManagementClient, useTestEmulator } from '../../support/emulatorFixture.js';
 import {
   BAD_KEY_VERSION,
-  startTestEmulator,
   TDE_KEY_V2_NAME,
   TDE_KEY_V2_URI,
   TEST_RESOURCE_GROUP as RG,
-  TEST_SUBSCRIPTION_ID,
   TEST_TDE_VAULT,
   TEST_TDE_VAULT_URL,
 } from '../../support/emulator.js';
@@ -25,18 +22,14 @@ async function failure(p: Promise<unknown>): Promise<{ statusCode: number | unde
 }
 
 describe('Emulator: Azure SQL validation errors through the SDK', () => {
-  let emulator: RunningEmulator;
+  useTestEmulator();
   let sql: SqlManagementClient;
   const putKey = (server: string, name: string, props: Record<string, unknown>) =>
     sql.serverKeys.beginCreateOrUpdateAndWait(RG, server, name, props, { updateIntervalInMs: 1 });
   const badKey = (key: string) => ({ name: `${TEST_TDE_VAULT}_${key}_${BAD_KEY_VERSION}`, uri: `${TEST_TDE_VAULT_URL}/keys/${key}/${BAD_KEY_VERSION}` });
 
-  beforeAll(async () => {
-    emulator = await startTestEmulator();
-    sql = new SqlManagementClient(new DefaultAzureCredential(), TEST_SUBSCRIPTION_ID);
-  });
-  afterAll(async () => {
-    await emulator.stop();
+  beforeAll(() => {
+    sql = testSqlManagementClient();
   });
 
   it('refuses a server key whose name is not {vault}_{key}_{version} of its uri (InvalidKeyName)', async () => {
@@ -72,11 +65,14 @@ describe('Emulator: Azure SQL validation errors through the SDK', () => {
   });
 
   it('refuses a protector on a geo primary until its secondary has the key (KeyMaterialNotFoundOnRemoteServer)', async () => {
+    // Prepare
     await putKey('sql-primary', TDE_KEY_V2_NAME, { serverKeyType: 'AzureKeyVault', uri: TDE_KEY_V2_URI });
     const setProtector = () => sql.encryptionProtectors.beginCreateOrUpdateAndWait(RG, 'sql-primary', 'current', { serverKeyType: 'AzureKeyVault', serverKeyName: TDE_KEY_V2_NAME }, { updateIntervalInMs: 1 });
 
+    // Act
     expect(await failure(setProtector())).toEqual({ statusCode: 400, code: 'KeyMaterialNotFoundOnRemoteServer' });
 
+    // Assess
     await putKey('sql-secondary', TDE_KEY_V2_NAME, { serverKeyType: 'AzureKeyVault', uri: TDE_KEY_V2_URI });
     expect((await setProtector()).serverKeyName).toBe(TDE_KEY_V2_NAME);
   });
