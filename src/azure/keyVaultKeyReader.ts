@@ -13,21 +13,21 @@ import type { TokenCredential } from '@azure/identity';
 import type { KeyReader, KeyVersionProperties, KeyVersionSummary } from '../app/ports.js';
 import type { KeyId } from '../domain/keyId.js';
 import { toRotationError } from './azureErrors.js';
+import { ClientCache } from './clientCache.js';
 import { shortRetryOptions } from './clientOptions.js';
 
 export class KeyVaultKeyReader implements KeyReader {
-  readonly #credential: TokenCredential;
-  readonly #options: KeyClientOptions;
-  readonly #clients = new Map<string, KeyClient>();
+  /** One KeyClient per vault URL (as given). */
+  readonly #clients: ClientCache<KeyClient>;
 
   constructor(credential: TokenCredential, options: KeyClientOptions = {}) {
-    this.#credential = credential;
     const defaults = shortRetryOptions();
-    this.#options = {
+    const clientOptions: KeyClientOptions = {
       retryOptions: defaults.retryOptions,
       ...options,
       additionalPolicies: [...defaults.additionalPolicies, ...(options.additionalPolicies ?? [])],
     };
+    this.#clients = new ClientCache((vaultUrl) => new KeyClient(vaultUrl, credential, clientOptions));
   }
 
   async getKey(key: KeyId): Promise<KeyVersionProperties> {
@@ -74,12 +74,7 @@ export class KeyVaultKeyReader implements KeyReader {
   }
 
   #client(vaultUrl: string): KeyClient {
-    let c = this.#clients.get(vaultUrl);
-    if (!c) {
-      c = new KeyClient(vaultUrl, this.#credential, this.#options);
-      this.#clients.set(vaultUrl, c);
-    }
-    return c;
+    return this.#clients.get(vaultUrl);
   }
 }
 

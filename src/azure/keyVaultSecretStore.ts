@@ -21,6 +21,7 @@ import type { SecretStore, StoredSecretInfo } from '../app/ports.js';
 import { RotationError, isRotationError, type ErrorDetails } from '../domain/errors.js';
 import type { Secret } from '../domain/secret.js';
 import { toRotationError } from './azureErrors.js';
+import { ClientCache } from './clientCache.js';
 
 type PipelinePolicy = NonNullable<SecretClientOptions['additionalPolicies']>[number]['policy'];
 
@@ -50,17 +51,19 @@ export const contentTypePolicy: PipelinePolicy = {
 export const SECRET_STORE_RETRY_OPTIONS = { maxRetries: 2, retryDelayInMs: 500, maxRetryDelayInMs: 4_000 } as const;
 
 export class KeyVaultSecretStore implements SecretStore {
-  readonly #credential: TokenCredential;
-  readonly #options: SecretClientOptions;
-  readonly #clients = new Map<string, SecretClient>();
+  /** One SecretClient per vault, whatever the case or trailing slashes of its URL. */
+  readonly #clients: ClientCache<SecretClient>;
 
   constructor(credential: TokenCredential, clientOptions: SecretClientOptions = {}) {
-    this.#credential = credential;
-    this.#options = {
+    const options: SecretClientOptions = {
       retryOptions: { ...SECRET_STORE_RETRY_OPTIONS },
       ...clientOptions,
       additionalPolicies: [...(clientOptions.additionalPolicies ?? []), { policy: contentTypePolicy, position: 'perCall' }],
     };
+    this.#clients = new ClientCache(
+      (vaultUrl) => new SecretClient(vaultUrl, credential, options),
+      (vaultUrl) => vaultUrl.replace(/\/+$/, '').toLowerCase(),
+    );
   }
 
   async setSecret(
@@ -110,13 +113,7 @@ export class KeyVaultSecretStore implements SecretStore {
   }
 
   #client(vaultUrl: string): SecretClient {
-    const key = vaultUrl.replace(/\/+$/, '').toLowerCase();
-    let client = this.#clients.get(key);
-    if (client === undefined) {
-      client = new SecretClient(vaultUrl, this.#credential, this.#options);
-      this.#clients.set(key, client);
-    }
-    return client;
+    return this.#clients.get(vaultUrl);
   }
 }
 

@@ -7,6 +7,7 @@ import type { TokenCredential } from '@azure/identity';
 import type { AzureCloud } from '../domain/azureCloud.js';
 import type { ArmBudget } from '../domain/armBudget.js';
 import { armBudgetPolicy } from './armBudgetPolicy.js';
+import { ClientCache } from './clientCache.js';
 import { shortRetryOptions } from './clientOptions.js';
 
 /** Longest wait for an ARM token taken inside one invocation; beyond it the item is rescheduled. */
@@ -23,20 +24,18 @@ export interface ArmPacing {
 }
 
 export class SqlClientFactory {
-  readonly #credential: TokenCredential;
-  readonly #options: SqlManagementClientOptionalParams;
-  readonly #clients = new Map<string, SqlManagementClient>();
+  /** One client per subscription id, whatever its case. */
+  readonly #clients: ClientCache<SqlManagementClient>;
 
   /**
    * @param pacing - when given, every ARM request is paced by its budget; waits longer than allowed become
    *   retriable `ClientThrottled` errors for the backoff queue.
    */
   constructor(credential: TokenCredential, options: SqlManagementClientOptionalParams = {}, pacing?: ArmPacing) {
-    this.#credential = credential;
     const defaults = shortRetryOptions(pacing?.maxInlineWaitMs);
     const budgetPolicy =
       pacing === undefined ? undefined : armBudgetPolicy({ budget: pacing.budget, maxWaitMs: pacing.maxBudgetWaitMs ?? MAX_BUDGET_WAIT_MS });
-    this.#options = {
+    const clientOptions: SqlManagementClientOptionalParams = {
       retryOptions: defaults.retryOptions,
       ...options,
       additionalPolicies: [
@@ -46,16 +45,14 @@ export class SqlClientFactory {
         ...(budgetPolicy ? [{ policy: budgetPolicy, position: 'perRetry' as const }] : []),
       ],
     };
+    this.#clients = new ClientCache(
+      (subscriptionId) => new SqlManagementClient(credential, subscriptionId, clientOptions),
+      (subscriptionId) => subscriptionId.toLowerCase(),
+    );
   }
 
   forSubscription(subscriptionId: string): SqlManagementClient {
-    const key = subscriptionId.toLowerCase();
-    let client = this.#clients.get(key);
-    if (!client) {
-      client = new SqlManagementClient(this.#credential, subscriptionId, this.#options);
-      this.#clients.set(key, client);
-    }
-    return client;
+    return this.#clients.get(subscriptionId);
   }
 }
 
