@@ -13,9 +13,9 @@ import { fastPolls } from '../support/fastPolls.js';
 import { FakeFailureSink } from '../support/fakes/fakeFailureSink.js';
 import { FakeWorkQueue } from '../support/fakes/fakeWorkQueue.js';
 import type { ReconcileWorkItem } from '../../src/domain/workItem.js';
-import type { Estate } from '@sql-key-rotation/local-azure';
 import type { FunctionTestEnv } from '../support/functionHarness.js';
 import { capturingContext, useFunctionTestEnv } from '../support/functionHarness.js';
+import { testDatabaseId, testEstateWith, testManagedInstanceId } from '../support/testEstates.js';
 import {
   TDE_KEY_V1,
   TDE_KEY_V1_URI,
@@ -26,15 +26,14 @@ import {
   TEST_SUBSCRIPTION_ID,
   TEST_TDE_VAULT,
   TEST_TDE_VAULT_URL,
-  testEstate,
+  testServerId,
 } from '../support/emulator.js';
 
-const RG = `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/${TEST_RESOURCE_GROUP}/providers/Microsoft.Sql`;
 const KEY = `${TEST_TDE_VAULT_URL}/keys/tde-key`;
 const VERSIONLESS_NAME = `${TEST_TDE_VAULT}_tde-key`;
 const name = (v: string): string => `${TEST_TDE_VAULT}_tde-key_${v}`;
-const mi = (n: string, rg = RG): string => `${rg}/managedInstances/${n}`;
-const db = (server: string, n: string, rg = RG): string => `${rg}/servers/${server}/databases/${n}`;
+const mi = testManagedInstanceId;
+const db = testDatabaseId;
 
 /** A managed instance protected by one version (or the versionless key), optionally auto-rotating or geo-linked. */
 function instance(n: string, protector: string | undefined, extra: Record<string, unknown> = {}) {
@@ -67,14 +66,10 @@ function database(n: string, protector: string | undefined, extra: Record<string
  * versionless, already on V2, one whose log still holds the old key); in rg-other an instance and a database
  * found by discovery, and a database without a key of its own.
  */
-function estate(): Estate {
-  const base = testEstate();
-  const sub = base.subscriptions[0]!;
-  const [main, other] = sub.resourceGroups;
-  const withDatabases = (s: Estate['subscriptions'][number]['resourceGroups'][number]['servers'][number]) => {
-    if (s.name === 'sql-plain') {
-      return {
-        ...s,
+function estate() {
+  return testEstateWith({
+    servers: {
+      'sql-plain': {
         databases: [
           database('db-geo', TDE_KEY_V1),
           database('db-auto', TDE_KEY_V1, { auto: true }),
@@ -82,41 +77,26 @@ function estate(): Estate {
           database('db-ahead', TDE_KEY_V2),
           database('db-blocked', TDE_KEY_V1),
         ],
-      };
-    }
-    if (s.name === 'sql-secondary') return { ...s, databases: [database('db-geo', TDE_KEY_V1, { geoSecondaryOf: `${TEST_RESOURCE_GROUP}/sql-plain/db-geo` })] };
-    if (s.name === 'sql-other') return { ...s, databases: [database('db-found', TDE_KEY_V1), { name: 'db-server-key' }] };
-    return s;
-  };
-  return {
-    ...base,
-    subscriptions: [
-      {
-        ...sub,
-        resourceGroups: [
-          {
-            ...main!,
-            servers: main!.servers.map(withDatabases),
-            managedInstances: [
-              instance('mi-primary', TDE_KEY_V1),
-              instance('mi-secondary', TDE_KEY_V1, { geoSecondaryOf: `${TEST_RESOURCE_GROUP}/mi-primary` }),
-              instance('mi-auto', TDE_KEY_V1, { auto: true }),
-              instance('mi-versionless', undefined),
-              instance('mi-ahead', TDE_KEY_V2),
-            ],
-          },
-          { ...other!, servers: other!.servers.map(withDatabases), managedInstances: [instance('mi-found', TDE_KEY_V1)] },
-        ],
       },
+      'sql-secondary': { databases: [database('db-geo', TDE_KEY_V1, { geoSecondaryOf: `${TEST_RESOURCE_GROUP}/sql-plain/db-geo` })] },
+      'sql-other': { databases: [database('db-found', TDE_KEY_V1), { name: 'db-server-key' }] },
+    },
+    managedInstances: [
+      instance('mi-primary', TDE_KEY_V1),
+      instance('mi-secondary', TDE_KEY_V1, { geoSecondaryOf: `${TEST_RESOURCE_GROUP}/mi-primary` }),
+      instance('mi-auto', TDE_KEY_V1, { auto: true }),
+      instance('mi-versionless', undefined),
+      instance('mi-ahead', TDE_KEY_V2),
     ],
-  };
+    otherManagedInstances: [instance('mi-found', TDE_KEY_V1)],
+  });
 }
 
 const config = {
   keys: {
     [KEY]: {
       servers: [
-        { id: `${RG}/servers/sql-plain`, switchProtector: true },
+        { id: testServerId('sql-plain'), switchProtector: true },
         { id: mi('mi-primary'), switchProtector: true },
         { id: mi('mi-secondary'), switchProtector: true, geoPrimary: mi('mi-primary') },
         { id: mi('mi-auto'), switchProtector: true },
@@ -166,21 +146,27 @@ describe('Function: rotationWorker and reconcileKeys, every kind of target', () 
 
   describe('before anything converges', () => {
     it('does not move a protector backwards: an event for V1 leaves an instance and a database on V2 untouched', async () => {
+      // Prepare
       env.emulator.stats.reset();
 
+      // Act
       await runWorker(env, [item(mi('mi-ahead'), { versionHint: TDE_KEY_V1 }), item(db('sql-plain', 'db-ahead'), { versionHint: TDE_KEY_V1 })]);
 
+      // Assess
       expect(instanceState('mi-ahead').protector.serverKeyName).toBe(name(TDE_KEY_V2));
       expect(databaseState('sql-plain', 'db-ahead').encryptionProtector).toBe(TDE_KEY_V2_URI);
       expect(writes(env)).toEqual([]);
     });
 
     it('makes a geo primary wait: the primary instance and database are not written while their secondaries lack the key', async () => {
+      // Prepare
       env.emulator.stats.reset();
       const lines: string[] = [];
 
+      // Act
       await runWorker(env, [item(mi('mi-primary')), item(db('sql-plain', 'db-geo'))], lines);
 
+      // Assess
       expect(writes(env)).toEqual([]);
       // Both retried on the order schedule (attempt 2), neither dead-lettered.
       expect(env.queue.scheduled.map((s) => [s.item.target, s.item.attempt])).toEqual([
@@ -218,10 +204,13 @@ describe('Function: rotationWorker and reconcileKeys, every kind of target', () 
 
   describe('the reconcile sweep', () => {
     it('converges a server, managed instances and databases to V2: keys added, opted-in protectors switched', async () => {
+      // Prepare
       env.emulator.stats.reset();
 
+      // Act
       await sweepAndDrain(env);
 
+      // Assess
       expect(state().server(TEST_SUBSCRIPTION_ID, TEST_RESOURCE_GROUP, 'sql-plain')!.protector.serverKeyName).toBe(name(TDE_KEY_V2));
       for (const n of ['mi-primary', 'mi-secondary']) {
         expect(instanceState(n).protector.serverKeyName).toBe(name(TDE_KEY_V2));
@@ -283,11 +272,14 @@ describe('Function: rotationWorker and reconcileKeys, every kind of target', () 
     });
 
     it('is reads only once every kind has converged', async () => {
+      // Prepare
       await sweepAndDrain(env);
       env.emulator.stats.reset();
 
+      // Act
       await sweepAndDrain(env);
 
+      // Assess
       expect(env.emulator.stats.writes).toBe(0);
     });
   });
