@@ -82,26 +82,53 @@ function resourceGroup(raw: string, value: string | undefined, what: string): st
   return value;
 }
 
-function parseServerSegments(raw: string, parts: string[], what: string): ServerId {
+/**
+ * The first eight segments: `subscriptions/{guid}/resourceGroups/{rg}/providers/Microsoft.Sql/{type}/{name}`, a
+ * logical server or a managed instance (whose names follow the same rule, lowercased), with its canonical id.
+ */
+function parseSqlResourceSegments(
+  raw: string,
+  parts: string[],
+  what: string,
+  type: 'servers' | 'managedInstances',
+  name: { readonly pattern: RegExp; readonly label: string },
+): { readonly subscriptionId: string; readonly resourceGroup: string; readonly name: string; readonly id: string } {
   expectSegment(raw, parts[0], 'subscriptions', what);
   const subscriptionId = subscription(raw, parts[1], what);
   expectSegment(raw, parts[2], 'resourceGroups', what);
   const rg = resourceGroup(raw, parts[3], what);
   expectSegment(raw, parts[4], 'providers', what);
   expectSegment(raw, parts[5], 'Microsoft.Sql', what);
-  expectSegment(raw, parts[6], 'servers', what);
-  const name = (parts[7] ?? '').toLowerCase();
-  if (!SERVER_NAME.test(name)) {
+  expectSegment(raw, parts[6], type, what);
+  const value = (parts[7] ?? '').toLowerCase();
+  if (!name.pattern.test(value)) {
     throw new InvalidArmIdError(
-      `${what} id "${raw}": server name "${parts[7] ?? ''}" must be 1-63 lowercase letters, digits and hyphens, not starting or ending with a hyphen`,
+      `${what} id "${raw}": ${name.label} "${parts[7] ?? ''}" must be 1-63 lowercase letters, digits and hyphens, not starting or ending with a hyphen`,
     );
   }
-  return Object.freeze({
-    subscriptionId,
-    resourceGroup: rg,
-    serverName: name,
-    id: `/subscriptions/${subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Sql/servers/${name}`,
-  });
+  return { subscriptionId, resourceGroup: rg, name: value, id: `/subscriptions/${subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Sql/${type}/${value}` };
+}
+
+function parseServerSegments(raw: string, parts: string[], what: string): ServerId {
+  const s = parseSqlResourceSegments(raw, parts, what, 'servers', { pattern: SERVER_NAME, label: 'server name' });
+  return Object.freeze({ subscriptionId: s.subscriptionId, resourceGroup: s.resourceGroup, serverName: s.name, id: s.id });
+}
+
+/**
+ * `{server id}/{type}/{name}`: the server, then a child resource whose name `validate` checks (throwing
+ * InvalidArmIdError), and nothing after it.
+ */
+function parseServerChild(
+  raw: string,
+  what: string,
+  child: { readonly type: string; readonly label: string; readonly validate: (name: string | undefined) => string },
+): { readonly server: Omit<ServerId, 'id'>; readonly name: string; readonly serverId: string; readonly id: string } {
+  const parts = segments(raw, what);
+  const { id: serverId, ...server } = parseServerSegments(raw, parts, what);
+  expectSegment(raw, parts[8], child.type, what);
+  const name = child.validate(parts[9]);
+  if (parts.length > 10) throw new InvalidArmIdError(`${what} id "${raw}": unexpected segments after the ${child.label} name`);
+  return { server, name, serverId, id: `${serverId}/${child.type}/${name}` };
 }
 
 /** Parses `/subscriptions/{guid}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{name}`. */
@@ -114,24 +141,19 @@ export function parseServerId(id: string): ServerId {
 
 /** Parses `{server id}/syncAgents/{name}`. */
 export function parseSyncAgentId(id: string): SyncAgentId {
-  const parts = segments(id, 'sync agent');
-  const server = parseServerSegments(id, parts, 'sync agent');
-  expectSegment(id, parts[8], 'syncAgents', 'sync agent');
-  const agentName = parts[9];
-  if (agentName === undefined || !SYNC_AGENT_NAME.test(agentName) || agentName.endsWith('.')) {
-    throw new InvalidArmIdError(
-      `sync agent id "${id}": agent name "${agentName ?? ''}" must be 1-128 letters, digits, _ - . starting with a letter or digit`,
-    );
-  }
-  if (parts.length > 10) throw new InvalidArmIdError(`sync agent id "${id}": unexpected segments after the agent name`);
-  return Object.freeze({
-    subscriptionId: server.subscriptionId,
-    resourceGroup: server.resourceGroup,
-    serverName: server.serverName,
-    agentName,
-    serverId: server.id,
-    id: `${server.id}/syncAgents/${agentName}`,
+  const agent = parseServerChild(id, 'sync agent', {
+    type: 'syncAgents',
+    label: 'agent',
+    validate: (name) => {
+      if (name === undefined || !SYNC_AGENT_NAME.test(name) || name.endsWith('.')) {
+        throw new InvalidArmIdError(
+          `sync agent id "${id}": agent name "${name ?? ''}" must be 1-128 letters, digits, _ - . starting with a letter or digit`,
+        );
+      }
+      return name;
+    },
   });
+  return Object.freeze({ ...agent.server, agentName: agent.name, serverId: agent.serverId, id: agent.id });
 }
 
 /** Parses a discovery scope: `/subscriptions/{guid}` or `/subscriptions/{guid}/resourceGroups/{rg}`. */
@@ -188,48 +210,26 @@ const DATABASE_NAME = /^[^<>*%&:\\/?\p{Cc}]{1,128}$/u;
 export function parseManagedInstanceId(id: string): ManagedInstanceId {
   const what = 'managed instance';
   const parts = segments(id, what);
-  expectSegment(id, parts[0], 'subscriptions', what);
-  const subscriptionId = subscription(id, parts[1], what);
-  expectSegment(id, parts[2], 'resourceGroups', what);
-  const rg = resourceGroup(id, parts[3], what);
-  expectSegment(id, parts[4], 'providers', what);
-  expectSegment(id, parts[5], 'Microsoft.Sql', what);
-  expectSegment(id, parts[6], 'managedInstances', what);
-  const name = (parts[7] ?? '').toLowerCase();
-  if (!MANAGED_INSTANCE_NAME.test(name)) {
-    throw new InvalidArmIdError(
-      `${what} id "${id}": name "${parts[7] ?? ''}" must be 1-63 lowercase letters, digits and hyphens, not starting or ending with a hyphen`,
-    );
-  }
+  const mi = parseSqlResourceSegments(id, parts, what, 'managedInstances', { pattern: MANAGED_INSTANCE_NAME, label: 'name' });
   if (parts.length > 8) throw new InvalidArmIdError(`${what} id "${id}": unexpected segments after the managed instance name`);
-  return Object.freeze({
-    subscriptionId,
-    resourceGroup: rg,
-    managedInstanceName: name,
-    id: `/subscriptions/${subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Sql/managedInstances/${name}`,
-  });
+  return Object.freeze({ subscriptionId: mi.subscriptionId, resourceGroup: mi.resourceGroup, managedInstanceName: mi.name, id: mi.id });
 }
 
 /** Parses `{server id}/databases/{name}` (a database of a logical server; `master` is not a TDE target). */
 export function parseDatabaseId(id: string): DatabaseId {
   const what = 'database';
-  const parts = segments(id, what);
-  const server = parseServerSegments(id, parts, what);
-  expectSegment(id, parts[8], 'databases', what);
-  const name = parts[9];
-  if (name === undefined || !DATABASE_NAME.test(name) || /[. ]$/.test(name)) {
-    throw new InvalidArmIdError(`${what} id "${id}": database name "${name ?? ''}" must be 1-128 characters without <>*%&:\\/? and not end with a period or space`);
-  }
-  if (name.toLowerCase() === 'master') throw new InvalidArmIdError(`${what} id "${id}": master cannot have a database-level key`);
-  if (parts.length > 10) throw new InvalidArmIdError(`${what} id "${id}": unexpected segments after the database name`);
-  return Object.freeze({
-    subscriptionId: server.subscriptionId,
-    resourceGroup: server.resourceGroup,
-    serverName: server.serverName,
-    databaseName: name,
-    serverId: server.id,
-    id: `${server.id}/databases/${name}`,
+  const database = parseServerChild(id, what, {
+    type: 'databases',
+    label: 'database',
+    validate: (name) => {
+      if (name === undefined || !DATABASE_NAME.test(name) || /[. ]$/.test(name)) {
+        throw new InvalidArmIdError(`${what} id "${id}": database name "${name ?? ''}" must be 1-128 characters without <>*%&:\\/? and not end with a period or space`);
+      }
+      if (name.toLowerCase() === 'master') throw new InvalidArmIdError(`${what} id "${id}": master cannot have a database-level key`);
+      return name;
+    },
   });
+  return Object.freeze({ ...database.server, databaseName: database.name, serverId: database.serverId, id: database.id });
 }
 
 /**
