@@ -27,6 +27,7 @@ describe('Function: planRotation (what the plan says)', () => {
     const plan = await planRotation(f.deps, { target: f.target });
 
     // Assess
+    const switchFromV1 = (step: number) => ({ step, action: 'switchProtector', from: V1, detail: `switch protector from version ${V1} to ${V3}` });
     expect(plan).toMatchObject({ key: KEY, version: V3, keyId: `${KEY}/${V3}`, serverKeyName: keyName(V3) });
     expect(plan.refused).toBeUndefined();
     expect(plan.hintNotUsed).toBeUndefined();
@@ -39,7 +40,7 @@ describe('Function: planRotation (what the plan says)', () => {
         waitingFor: undefined,
         actions: [
           { step: 1, action: 'addKey', detail: `add server key ${keyName(V3)}` },
-          { step: 2, action: 'switchProtector', from: V1, detail: `switch protector from version ${V1} to ${V3}` },
+          switchFromV1(2),
         ],
       },
       {
@@ -50,7 +51,7 @@ describe('Function: planRotation (what the plan says)', () => {
         waitingFor: [SECONDARY],
         actions: [
           { step: 3, action: 'addKey', detail: `add server key ${keyName(V3)} (after geo secondaries ${SECONDARY} hold it)` },
-          { step: 4, action: 'switchProtector', from: V1, detail: `switch protector from version ${V1} to ${V3}` },
+          switchFromV1(4),
         ],
       },
       { server: MI, role: 'standalone', geoPrimary: undefined, geoSecondaries: undefined, waitingFor: undefined, actions: [{ step: 5, action: 'addKey', detail: `add instance key ${keyName(V3)}` }] },
@@ -62,7 +63,7 @@ describe('Function: planRotation (what the plan says)', () => {
         waitingFor: undefined,
         actions: [
           { step: 6, action: 'addKey', detail: `add database key ${keyName(V3)}` },
-          { step: 7, action: 'switchProtector', from: V1, detail: `switch protector from version ${V1} to ${V3}` },
+          switchFromV1(7),
         ],
       },
     ]);

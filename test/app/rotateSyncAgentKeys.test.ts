@@ -34,6 +34,19 @@ const DAY = 24 * HOUR;
 
 const target = (id: string, secretName: string): SyncAgentTarget => ({ id, vaultUrl: VAULT, secretName });
 
+/** Agent 1's work item as the run schedules its first retry (attempt 2 of run-1), with the given fields. */
+const agentItem = (over: Partial<SyncAgentWorkItem> = {}): SyncAgentWorkItem => ({
+  kind: 'syncAgentKey',
+  target: AGENT_1,
+  vaultUrl: VAULT,
+  secretName: 'sync-agent1',
+  rotationId: 'run-1',
+  attempt: 2,
+  firstSeen: '2026-03-01T03:00:00.000Z',
+  correlationId: 'run-1',
+  ...over,
+});
+
 function setup(options: { agents?: string[]; config?: Partial<SyncAgentConfig>; servers?: string[] } = {}) {
   const clock = new FakeClock('2026-03-01T03:00:00Z');
   const syncAgents = new FakeSyncAgents(options.agents ?? [AGENT_1, AGENT_2, AGENT_3]);
@@ -150,16 +163,7 @@ describe('Function: rotateSyncAgentKeys', () => {
     expect(byTarget(outcomes)[AGENT_1]).toMatchObject({ kind: 'deferred', code: 'SecretWriteFailed' });
     expect(queue.scheduled).toHaveLength(1);
     const [queued] = queue.scheduled;
-    expect(queued?.item).toEqual({
-      kind: 'syncAgentKey',
-      target: AGENT_1,
-      vaultUrl: VAULT,
-      secretName: 'sync-agent1',
-      rotationId: 'run-7',
-      attempt: 2,
-      firstSeen: '2026-03-01T03:00:00.000Z',
-      correlationId: 'run-7',
-    });
+    expect(queued?.item).toEqual(agentItem({ rotationId: 'run-7', correlationId: 'run-7' }));
     expect(queued!.at!.getTime() - clock.now().getTime()).toBeGreaterThanOrEqual(10_000);
     expect(secrets.latest(VAULT, 'sync-agent1')).toBeUndefined();
 
@@ -248,18 +252,8 @@ describe('Function: rotateSyncAgentKeys', () => {
   it('dead-letters after the last attempt', async () => {
     const { deps, secrets, failures } = setup({ config: { agents: [target(AGENT_1, 'sync-agent1')] } });
     secrets.setFaults.failAlways(FakeSecretStore.target(VAULT, 'sync-agent1'), unavailable(AGENT_1));
-    const item: SyncAgentWorkItem = {
-      kind: 'syncAgentKey',
-      target: AGENT_1,
-      vaultUrl: VAULT,
-      secretName: 'sync-agent1',
-      rotationId: 'run-1',
-      attempt: TEST_RETRY_POLICY.maxAttempts,
-      firstSeen: '2026-03-01T03:00:00.000Z',
-      correlationId: 'run-1',
-    };
 
-    const outcome = await processSyncAgentItem(deps, item);
+    const outcome = await processSyncAgentItem(deps, agentItem({ attempt: TEST_RETRY_POLICY.maxAttempts }));
 
     expect(outcome).toMatchObject({ kind: 'failed', code: 'SecretWriteFailed' });
     expect(failures.deadLetters[0]?.reason).toBe('MaxAttemptsExceeded');
@@ -297,16 +291,7 @@ describe('Function: rotateSyncAgentKeys', () => {
     const { deps, secrets, queue } = setup();
     secrets.setFaults.failNext(FakeSecretStore.target(VAULT, 'sync-agent1'), unavailable(AGENT_1));
     queue.failNext(new Error('Service Bus unavailable'));
-    const item: SyncAgentWorkItem = {
-      kind: 'syncAgentKey',
-      target: AGENT_1,
-      vaultUrl: VAULT,
-      secretName: 'sync-agent1',
-      rotationId: 'run-1',
-      attempt: 2,
-      firstSeen: '2026-03-01T03:00:00.000Z',
-      correlationId: 'run-1',
-    };
+    const item = agentItem();
 
     await expect(processSyncAgentItem(deps, item)).rejects.toThrow('Service Bus unavailable');
   });
@@ -442,16 +427,7 @@ describe('Function: rotateSyncAgentKeys (secrets stay secret)', () => {
   });
 
   it('queue messages of a sync-agent item hold identifiers only', () => {
-    const item: SyncAgentWorkItem = {
-      kind: 'syncAgentKey',
-      target: AGENT_1,
-      vaultUrl: VAULT,
-      secretName: 'sync-agent1',
-      rotationId: 'run-1',
-      attempt: 2,
-      firstSeen: '2026-03-01T03:00:00.000Z',
-      correlationId: 'run-1',
-    };
+    const item = agentItem();
 
     expect(Object.keys(toQueueMessage(item).body).sort()).toEqual(
       ['attempt', 'correlationId', 'firstSeen', 'kind', 'rotationId', 'secretName', 'target', 'vaultUrl'],
@@ -462,17 +438,8 @@ describe('Function: rotateSyncAgentKeys (secrets stay secret)', () => {
 describe('Function: processSyncAgentItem (the configuration is the authority)', () => {
   const SERVER_C = `/subscriptions/${SUB}/resourceGroups/rg-other/providers/Microsoft.Sql/servers/sql-c`;
   const AGENT_4 = agentId(SERVER_C, 'agent4');
-  const item = (over: Partial<SyncAgentWorkItem>): SyncAgentWorkItem => ({
-    kind: 'syncAgentKey',
-    target: AGENT_1,
-    vaultUrl: VAULT,
-    secretName: 'sync-agent1',
-    rotationId: 'crafted',
-    attempt: 1,
-    firstSeen: '2026-03-01T03:00:00.000Z',
-    correlationId: 'crafted',
-    ...over,
-  });
+  const item = (over: Partial<SyncAgentWorkItem>): SyncAgentWorkItem =>
+    agentItem({ rotationId: 'crafted', attempt: 1, correlationId: 'crafted', ...over });
   const crafted: [string, Partial<SyncAgentWorkItem>][] = [
     ['an agent that is neither configured nor discovered', { target: agentId(SERVER_B, 'intruder'), secretName: 'syncagent-sql-b-intruder' }],
     ['a configured agent with a foreign vault', { vaultUrl: 'https://attacker.vault.azure.net' }],
@@ -636,16 +603,7 @@ describe('Function: rotateSyncAgentKeys (retirement of SQL Data Sync)', () => {
   it('skips a queued retry after the retirement, with no write', async () => {
     const { deps, clock, syncAgents, failures } = setup();
     clock.set(new Date('2027-10-01T00:00:00Z'));
-    const retry: SyncAgentWorkItem = {
-      kind: 'syncAgentKey',
-      target: AGENT_1,
-      vaultUrl: VAULT,
-      secretName: 'sync-agent1',
-      rotationId: 'run-1',
-      attempt: 2,
-      firstSeen: '2027-09-30T23:59:00.000Z',
-      correlationId: 'run-1',
-    };
+    const retry = agentItem({ firstSeen: '2027-09-30T23:59:00.000Z' });
 
     expect((await processSyncAgentItem(deps, retry)).kind).toBe('skipped');
     expect(syncAgents.generateCalls).toEqual([]);

@@ -42,13 +42,7 @@ export class FakeSyncAgents implements SyncAgents {
     const fault = this.getFaults.take(syncAgentId);
     if (fault !== undefined) return Promise.reject(fault);
     const agent = this.#agents.get(syncAgentId.toLowerCase());
-    if (agent === undefined) {
-      return Promise.reject(
-        new RotationError('ResourceNotFound', 'terminal', `Sync agent ${syncAgentId} not found`, {
-          details: { agent: syncAgentId, statusCode: 404 },
-        }),
-      );
-    }
+    if (agent === undefined) return Promise.reject(notFound(syncAgentId));
     return Promise.resolve(agent.liveness);
   }
 
@@ -69,17 +63,16 @@ export class FakeSyncAgents implements SyncAgents {
     const fault = this.generateFaults.take(syncAgentId);
     if (fault !== undefined) return Promise.reject(fault);
     const agent = this.#agents.get(syncAgentId.toLowerCase());
-    if (agent === undefined) {
-      return Promise.reject(
-        new RotationError('ResourceNotFound', 'terminal', `Sync agent ${syncAgentId} not found`, {
-          details: { agent: syncAgentId, statusCode: 404 },
-        }),
-      );
-    }
+    if (agent === undefined) return Promise.reject(notFound(syncAgentId));
     // Shaped like a real agent key: opaque base64, long enough to never occur by accident in other text.
     const key = randomBytes(48).toString('base64');
     agent.key = key;
     this.generatedKeys.push(key);
     return Promise.resolve(new Secret(key));
   }
+}
+
+/** ARM's answer for an agent that does not exist: a terminal 404 naming it. */
+function notFound(syncAgentId: string): RotationError {
+  return new RotationError('ResourceNotFound', 'terminal', `Sync agent ${syncAgentId} not found`, { details: { agent: syncAgentId, statusCode: 404 } });
 }
