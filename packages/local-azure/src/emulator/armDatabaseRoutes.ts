@@ -9,9 +9,11 @@
  * key its geo secondary database lacks (`PerDatabaseCMKAKVKeyUriMissingOnGeoSecondary`); while old transactions
  * hold the log (`oldThumbprintInUse`) the protector cannot change (`PerDatabaseCMKKeyRotationAttemptedWhileOldThumbprintInUse`).
  */
-import { armError, json, parseJsonBody, type EmulatorRequest, type EmulatorResponse } from './emulatorHttp.js';
-import { parseKeyUri, type DatabaseState, type ServerState } from './emulatorState.js';
-import { notFound, type ArmRoute, type ArmSqlRoutes } from './armSqlRoutes.js';
+import { parseJsonBody, type EmulatorRequest } from './emulatorRequest.js';
+import { armError, json, notFound, parentNotFound, type EmulatorResponse } from './emulatorResponse.js';
+import { parseKeyUri } from './parseKeyUri.js';
+import type { DatabaseState, ServerState } from './serverState.js';
+import type { ArmRoute, ArmSqlRoutes } from './armSqlRoutes.js';
 
 type RouteFactory = (name: string, subscriptionId: string, handle: () => EmulatorResponse) => ArmRoute;
 
@@ -24,7 +26,7 @@ export class ArmDatabaseRoutes {
     if (extra.length > 0) return undefined;
     const withServer = (f: (s: ServerState) => EmulatorResponse) => (): EmulatorResponse => {
       const s = this.arm.state.server(sub, rg, serverName);
-      return s ? f(s) : armError(404, 'ParentResourceNotFound', `Can not perform requested operation on nested resource. Parent resource '${serverName}' not found.`);
+      return s ? f(s) : parentNotFound(serverName);
     };
     if (name === undefined || name === '') {
       return method === 'GET' ? route('arm.databases.listByServer', sub, withServer((s) => this.arm.page(req, [...s.databases.values()], (d) => databaseBody(d, false)))) : undefined;
@@ -100,7 +102,7 @@ export class ArmDatabaseRoutes {
     for (const uri of removed) db.keys.delete(uri.toLowerCase());
     if (protector !== undefined) db.encryptionProtector = db.keys.get(protector.toLowerCase())?.uri ?? protector;
     if (typeof p.encryptionProtectorAutoRotation === 'boolean') db.encryptionProtectorAutoRotation = p.encryptionProtectorAutoRotation;
-    return this.arm.accepted(req, db.server, 'database', 'UpdateLogicalDatabase', () => databaseBody(db, false), true);
+    return this.arm.operations.accepted(req, db.server, 'database', 'UpdateLogicalDatabase', () => databaseBody(db, false), true);
   }
 }
 

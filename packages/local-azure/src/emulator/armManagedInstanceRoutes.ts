@@ -5,9 +5,12 @@
  * `managedInstanceEncryptionProtector`), whose duration tests set apart: on Azure they take minutes.
  * Geo secondaries are instance failover groups: the primary's protector cannot move to a key its secondary lacks.
  */
-import { armError, json, parseJsonBody, type EmulatorRequest, type EmulatorResponse } from './emulatorHttp.js';
-import { parseKeyUri, type ManagedInstanceState, type ServerKeyState } from './emulatorState.js';
-import { notFound, type ArmRoute, type ArmSqlRoutes } from './armSqlRoutes.js';
+import { parseJsonBody, type EmulatorRequest } from './emulatorRequest.js';
+import { armError, json, notFound, parentNotFound, type EmulatorResponse } from './emulatorResponse.js';
+import { parseKeyUri } from './parseKeyUri.js';
+import { serverKeyProperties } from './serverBody.js';
+import type { ManagedInstanceState, ServerKeyState } from './serverState.js';
+import type { ArmRoute, ArmSqlRoutes } from './armSqlRoutes.js';
 
 type RouteFactory = (name: string, subscriptionId: string, handle: () => EmulatorResponse) => ArmRoute;
 
@@ -27,7 +30,7 @@ export class ArmManagedInstanceRoutes {
     const instance = (): ManagedInstanceState | undefined => this.arm.state.managedInstance(sub, rg, name);
     const withInstance = (f: (m: ManagedInstanceState) => EmulatorResponse) => (): EmulatorResponse => {
       const m = instance();
-      return m ? f(m) : armError(404, 'ParentResourceNotFound', `Can not perform requested operation on nested resource. Parent resource '${name}' not found.`);
+      return m ? f(m) : parentNotFound(name);
     };
     const c = child?.toLowerCase();
     if (c === undefined) {
@@ -83,7 +86,7 @@ export class ArmManagedInstanceRoutes {
     const problem = this.arm.keyMaterialProblem(mi, parsed.vault, parsed.name, parsed.version);
     if (problem) return problem;
     this.arm.state.putServerKey(mi, keyName, props.uri);
-    return this.arm.accepted(req, mi, 'managedInstanceKey', 'UpsertManagedServerEncryptionKeys', () => {
+    return this.arm.operations.accepted(req, mi, 'managedInstanceKey', 'UpsertManagedServerEncryptionKeys', () => {
       const k = mi.keys.get(keyName.toLowerCase());
       return k ? keyBody(mi, k) : undefined;
     });
@@ -97,7 +100,7 @@ export class ArmManagedInstanceRoutes {
     if (p.serverKeyType === 'ServiceManaged') {
       mi.protector = { serverKeyName: 'ServiceManaged', serverKeyType: 'ServiceManaged', autoRotationEnabled: false };
       this.arm.syncAutoRotationFlags(mi);
-      return this.arm.accepted(req, mi, 'managedInstanceEncryptionProtector', 'UpsertManagedServerEncryptionProtector', () => protectorBody(mi));
+      return this.arm.operations.accepted(req, mi, 'managedInstanceEncryptionProtector', 'UpsertManagedServerEncryptionProtector', () => protectorBody(mi));
     }
     if (p.serverKeyType !== 'AzureKeyVault') return armError(400, 'InvalidKeyType', 'The managed instance key type is not supported.');
     if (typeof p.serverKeyName !== 'string' || p.serverKeyName === '') {
@@ -121,7 +124,7 @@ export class ArmManagedInstanceRoutes {
     }
     mi.protector = { serverKeyName: key.name, serverKeyType: 'AzureKeyVault', autoRotationEnabled };
     this.arm.syncAutoRotationFlags(mi);
-    return this.arm.accepted(req, mi, 'managedInstanceEncryptionProtector', 'UpsertManagedServerEncryptionProtector', () => protectorBody(mi));
+    return this.arm.operations.accepted(req, mi, 'managedInstanceEncryptionProtector', 'UpsertManagedServerEncryptionProtector', () => protectorBody(mi));
   }
 }
 
@@ -149,13 +152,7 @@ function instanceBody(m: ManagedInstanceState): unknown {
 
 /** As the ManagedInstanceKeyGet example shows it. */
 function keyBody(m: ManagedInstanceState, k: ServerKeyState): unknown {
-  const properties: Record<string, unknown> = { serverKeyType: k.serverKeyType };
-  if (k.serverKeyType === 'AzureKeyVault') {
-    properties['uri'] = k.uri;
-    properties['thumbprint'] = k.thumbprint;
-    properties['creationDate'] = k.creationDate;
-    properties['autoRotationEnabled'] = k.autoRotationEnabled;
-  }
+  const properties = serverKeyProperties(k);
   return { name: k.name, type: 'Microsoft.Sql/managedInstances/keys', id: `${m.id}/keys/${k.name}`, kind: k.serverKeyType === 'AzureKeyVault' ? 'azurekeyvault' : 'servicemanaged', properties };
 }
 

@@ -4,28 +4,21 @@
  * with SQL's validation errors and ARM's long-running-operation protocol (202 + Azure-AsyncOperation + Location
  * + Retry-After, then polling), as the service recordings in ../shared/vectors show.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { armError, json, parseJsonBody, type EmulatorRequest, type EmulatorResponse } from './emulatorHttp.js';
-import { parseKeyUri, type EmulatorState, type ServerKeyState, type ServerState, type SyncAgentState } from './emulatorState.js';
-import { keyRegenerated, observeSyncAgent } from './syncAgentSimulation.js';
+import { ArmOperations, type ArmOperationsOptions } from './armOperations.js';
+import { parseJsonBody, type EmulatorRequest } from './emulatorRequest.js';
+import { armError, json, notFound, parentNotFound, type EmulatorResponse } from './emulatorResponse.js';
+import type { EmulatorState } from './emulatorState.js';
+import { parseKeyUri } from './parseKeyUri.js';
+import type { ServerState, SyncAgentState } from './serverState.js';
+import { keysServiceManagedLast, serverBody, serverKeyBody, serverProtectorBody, syncAgentBody } from './serverBody.js';
+import { generateSyncAgentKey } from './syncAgentSimulation.js';
 import { ArmDatabaseRoutes } from './armDatabaseRoutes.js';
 import { ArmManagedInstanceRoutes } from './armManagedInstanceRoutes.js';
 
 /** Settings of the ARM routes. */
-export interface ArmSqlOptions {
-  /** Retry-After on LRO answers; false sends none (as the recorded azure-cli flow shows for server keys). */
-  readonly lroRetryAfterSeconds: number | false;
-  /** Status polls answering InProgress before Succeeded (a minimum, on top of the duration). */
-  readonly lroInProgressPolls: number;
-  /**
-   * How long an operation runs before its status says Succeeded, in milliseconds of the clock: one figure for
-   * every kind, or per kind (`serverKey`, `encryptionProtector`, see {@link LroKind}). Default 0.
-   */
-  readonly operationDurationMs?: number | Readonly<Partial<Record<LroKind, number>>>;
+export interface ArmSqlOptions extends ArmOperationsOptions {
   /** Items per page of list operations. */
   readonly pageSize: number;
-  /** Milliseconds since the epoch. */
-  readonly clock: () => number;
 }
 
 /** A matched ARM route: its name and how to answer it. */
@@ -37,48 +30,14 @@ export interface ArmRoute {
   handle(): EmulatorResponse;
 }
 
-/** Kinds of long-running operation, as they appear in the operation URLs (`{kind}AzureAsyncOperation`). */
-export type LroKind = 'serverKey' | 'encryptionProtector' | 'managedInstanceKey' | 'managedInstanceEncryptionProtector' | 'database';
-
-/** Where an operation runs (its `locations/{location}` operation URLs). */
-export interface OperationScope {
-  readonly subscriptionId: string;
-  readonly resourceGroup: string;
-  readonly location: string;
-}
-
-interface Operation {
-  readonly id: string;
-  readonly startTime: string;
-  remainingPolls: number;
-  /** Clock time at which the operation has completed. */
-  readonly doneAt: number;
-  /** The resource as the final GET of the Location URL returns it. */
-  readonly result: () => unknown;
-}
-
 const RX_SERVERS_SUB = /^\/subscriptions\/([^/]+)\/providers\/microsoft\.sql\/servers\/?$/i;
 const RX_INSTANCES_SUB = /^\/subscriptions\/([^/]+)\/providers\/microsoft\.sql\/managedinstances\/?$/i;
 const RX_RG = /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.sql\/(.*)$/i;
 
-/** Operations remembered for polling. */
-const MAX_OPERATIONS = 50_000;
-
-const DISPLAY_LOCATIONS: Record<string, string> = {
-  westeurope: 'West Europe',
-  northeurope: 'North Europe',
-  eastus: 'East US',
-  eastus2: 'East US 2',
-  westus: 'West US',
-  westus2: 'West US 2',
-  japaneast: 'Japan East',
-  uksouth: 'UK South',
-  swedencentral: 'Sweden Central',
-};
-
 /** The Microsoft.Sql routes over an {@link EmulatorState}. */
 export class ArmSqlRoutes {
-  private readonly operations = new Map<string, Operation>();
+  /** The long-running operations of every Microsoft.Sql route. */
+  readonly operations: ArmOperations;
   private readonly instances: ArmManagedInstanceRoutes;
   private readonly databases: ArmDatabaseRoutes;
 
@@ -86,6 +45,7 @@ export class ArmSqlRoutes {
     readonly state: EmulatorState,
     readonly options: ArmSqlOptions,
   ) {
+    this.operations = new ArmOperations(options);
     this.instances = new ArmManagedInstanceRoutes(this);
     this.databases = new ArmDatabaseRoutes(this);
   }
@@ -100,7 +60,7 @@ export class ArmSqlRoutes {
     let m = RX_SERVERS_SUB.exec(path + '/');
     if (m?.[1] && method === 'GET') {
       const sub = m[1];
-      return route('arm.servers.list', sub, () => this.page(req, this.state.serversInSubscription(sub), (s) => this.serverBody(s)));
+      return route('arm.servers.list', sub, () => this.page(req, this.state.serversInSubscription(sub), (s) => serverBody(s)));
     }
     m = RX_INSTANCES_SUB.exec(path + '/');
     if (m?.[1] && method === 'GET') {
@@ -116,8 +76,8 @@ export class ArmSqlRoutes {
     if (seg0?.toLowerCase() === 'locations' && rest.length === 4 && method === 'GET') {
       const kind = (rest[2] ?? '').toLowerCase();
       const opId = rest[3] ?? '';
-      if (kind.endsWith('azureasyncoperation')) return route('arm.operations.status', sub, () => this.operationStatus(opId));
-      if (kind.endsWith('operationresults')) return route('arm.operations.result', sub, () => this.operationResult(opId));
+      if (kind.endsWith('azureasyncoperation')) return route('arm.operations.status', sub, () => this.operations.status(opId));
+      if (kind.endsWith('operationresults')) return route('arm.operations.result', sub, () => this.operations.result(opId));
       return undefined;
     }
     if (seg0?.toLowerCase() === 'managedinstances') return this.instances.match(req, sub, rg, rest.slice(1), method, route);
@@ -127,7 +87,7 @@ export class ArmSqlRoutes {
     if (seg0?.toLowerCase() !== 'servers' || extra.length > 0) return undefined;
     if (serverName === undefined || serverName === '') {
       if (method !== 'GET') return undefined;
-      return route('arm.servers.listByResourceGroup', sub, () => this.page(req, this.state.serversInResourceGroup(sub, rg), (s) => this.serverBody(s)));
+      return route('arm.servers.listByResourceGroup', sub, () => this.page(req, this.state.serversInResourceGroup(sub, rg), (s) => serverBody(s)));
     }
     const server = (): ServerState | undefined => this.state.server(sub, rg, serverName);
     const c = child?.toLowerCase();
@@ -135,7 +95,7 @@ export class ArmSqlRoutes {
       if (method !== 'GET') return undefined;
       return route('arm.servers.get', sub, () => {
         const s = server();
-        return s ? json(200, this.serverBody(s)) : notFound('Microsoft.Sql/servers', serverName, rg);
+        return s ? json(200, serverBody(s)) : notFound('Microsoft.Sql/servers', serverName, rg);
       });
     }
     const withServer = (f: (s: ServerState) => EmulatorResponse) => (): EmulatorResponse => {
@@ -145,12 +105,12 @@ export class ArmSqlRoutes {
     if (c === 'keys' && action === undefined) {
       if (childName === undefined) {
         if (method !== 'GET') return undefined;
-        return route('arm.serverKeys.list', sub, withServer((s) => this.page(req, keysServiceManagedLast(s), (k) => this.keyBody(s, k))));
+        return route('arm.serverKeys.list', sub, withServer((s) => this.page(req, keysServiceManagedLast(s), (k) => serverKeyBody(s, k))));
       }
       if (method === 'GET') {
         return route('arm.serverKeys.get', sub, withServer((s) => {
           const k = s.keys.get(childName.toLowerCase());
-          return k ? json(200, this.keyBody(s, k)) : notFound('Microsoft.Sql/servers/keys', `${s.name}/${childName}`, rg);
+          return k ? json(200, serverKeyBody(s, k)) : notFound('Microsoft.Sql/servers/keys', `${s.name}/${childName}`, rg);
         }));
       }
       if (method === 'PUT') return route('arm.serverKeys.createOrUpdate', sub, withServer((s) => this.putServerKey(req, s, childName)));
@@ -160,11 +120,11 @@ export class ArmSqlRoutes {
     if (c === 'encryptionprotector' && action === undefined) {
       if (childName === undefined) {
         if (method !== 'GET') return undefined;
-        return route('arm.encryptionProtectors.list', sub, withServer((s) => json(200, { value: [this.protectorBody(s)] })));
+        return route('arm.encryptionProtectors.list', sub, withServer((s) => json(200, { value: [serverProtectorBody(s)] })));
       }
       if (method === 'GET') {
         return route('arm.encryptionProtectors.get', sub, withServer((s) =>
-          childName.toLowerCase() === 'current' ? json(200, this.protectorBody(s)) : notFound('Microsoft.Sql/servers/encryptionProtector', `${s.name}/${childName}`, rg),
+          childName.toLowerCase() === 'current' ? json(200, serverProtectorBody(s)) : notFound('Microsoft.Sql/servers/encryptionProtector', `${s.name}/${childName}`, rg),
         ));
       }
       if (method === 'PUT') return route('arm.encryptionProtectors.createOrUpdate', sub, withServer((s) => this.putProtector(req, s, childName)));
@@ -173,14 +133,14 @@ export class ArmSqlRoutes {
     if (c === 'syncagents') {
       if (childName === undefined) {
         if (method !== 'GET') return undefined;
-        return route('arm.syncAgents.listByServer', sub, withServer((s) => this.page(req, [...s.syncAgents.values()], (a) => this.agentBody(s, a))));
+        return route('arm.syncAgents.listByServer', sub, withServer((s) => this.page(req, [...s.syncAgents.values()], (a) => syncAgentBody(s, a, this.options.clock()))));
       }
       const withAgent = (f: (s: ServerState, a: SyncAgentState) => EmulatorResponse) =>
         withServer((s) => {
           const a = s.syncAgents.get(childName.toLowerCase());
           return a ? f(s, a) : notFound('Microsoft.Sql/servers/syncAgents', `${s.name}/${childName}`, rg);
         });
-      if (action === undefined && method === 'GET') return route('arm.syncAgents.get', sub, withAgent((s, a) => json(200, this.agentBody(s, a))));
+      if (action === undefined && method === 'GET') return route('arm.syncAgents.get', sub, withAgent((s, a) => json(200, syncAgentBody(s, a, this.options.clock()))));
       if (action?.toLowerCase() === 'generatekey' && method === 'POST') {
         return route('arm.syncAgents.generateKey', sub, withAgent((_s, a) => json(200, { syncAgentKey: generateSyncAgentKey(a, this.options.clock()) })));
       }
@@ -216,9 +176,9 @@ export class ArmSqlRoutes {
     const problem = this.keyMaterialProblem(server, parsed.vault, parsed.name, parsed.version);
     if (problem) return problem;
     this.state.putServerKey(server, keyName, uri);
-    return this.accepted(req, server, 'serverKey', 'UpsertLogicalServerEncryptionKeys', () => {
+    return this.operations.accepted(req, server, 'serverKey', 'UpsertLogicalServerEncryptionKeys', () => {
       const k = server.keys.get(keyName.toLowerCase());
-      return k ? this.keyBody(server, k) : undefined;
+      return k ? serverKeyBody(server, k) : undefined;
     });
   }
 
@@ -269,7 +229,7 @@ export class ArmSqlRoutes {
     if (p.serverKeyType === 'ServiceManaged') {
       server.protector = { serverKeyName: 'ServiceManaged', serverKeyType: 'ServiceManaged', autoRotationEnabled: false };
       this.syncAutoRotationFlags(server);
-      return this.accepted(req, server, 'encryptionProtector', 'UpsertLogicalServerEncryptionProtector', () => this.protectorBody(server));
+      return this.operations.accepted(req, server, 'encryptionProtector', 'UpsertLogicalServerEncryptionProtector', () => serverProtectorBody(server));
     }
     if (p.serverKeyType !== 'AzureKeyVault') return armError(400, 'InvalidKeyType', 'The create server key type is not supported.');
     if (typeof p.serverKeyName !== 'string' || p.serverKeyName === '') {
@@ -293,7 +253,7 @@ export class ArmSqlRoutes {
     }
     server.protector = { serverKeyName: key.name, serverKeyType: 'AzureKeyVault', autoRotationEnabled };
     this.syncAutoRotationFlags(server);
-    return this.accepted(req, server, 'encryptionProtector', 'UpsertLogicalServerEncryptionProtector', () => this.protectorBody(server));
+    return this.operations.accepted(req, server, 'encryptionProtector', 'UpsertLogicalServerEncryptionProtector', () => serverProtectorBody(server));
   }
 
   /** True when the protector in place is another version of the same vault key, created after `next`. */
@@ -319,66 +279,7 @@ export class ArmSqlRoutes {
 
   // ---- long-running operations -------------------------------------------------------------------------------
 
-  /**
-   * Starts a long-running operation and answers 202: with Azure-AsyncOperation, Location and Retry-After, or (a
-   * database update, final state via location) with Location alone, as the spec's example shows.
-   */
-  accepted(req: EmulatorRequest, server: OperationScope, kind: LroKind, operation: string, result: () => unknown, locationOnly = false): EmulatorResponse {
-    const id = randomUUID();
-    const now = this.options.clock();
-    const startTime = new Date(now).toISOString();
-    const d = this.options.operationDurationMs;
-    const durationMs = typeof d === 'number' ? d : (d?.[kind] ?? 0);
-    this.operations.set(id, { id, startTime, remainingPolls: this.options.lroInProgressPolls, doneAt: now + durationMs, result });
-    // Bounded: a long-running demo or benchmark must not grow without limit (Map keeps insertion order).
-    if (this.operations.size > MAX_OPERATIONS) {
-      const oldest = this.operations.keys().next().value;
-      if (oldest !== undefined) this.operations.delete(oldest);
-    }
-    const base = `https://${req.url.host}/subscriptions/${server.subscriptionId}/resourceGroups/${server.resourceGroup}/providers/Microsoft.Sql/locations/${server.location}`;
-    const apiVersion = req.url.searchParams.get('api-version') ?? '';
-    if (locationOnly) return json(202, {}, { location: `${base}/${kind}OperationResults/${id}?api-version=${apiVersion}`, ...this.retryAfter() });
-    return json(
-      202,
-      { operation, startTime },
-      {
-        'azure-asyncoperation': `${base}/${kind}AzureAsyncOperation/${id}?api-version=${req.url.searchParams.get("api-version") ?? ""}`,
-        location: `${base}/${kind}OperationResults/${id}?api-version=${req.url.searchParams.get("api-version") ?? ""}`,
-        ...this.retryAfter(),
-      },
-    );
-  }
-
-  private retryAfter(): Record<string, string> {
-    const s = this.options.lroRetryAfterSeconds;
-    return s === false ? {} : { 'retry-after': String(s) };
-  }
-
-  /** Counts one poll; true while the operation is still running. */
-  private inProgress(op: Operation): boolean {
-    if (op.remainingPolls > 0) {
-      op.remainingPolls -= 1;
-      return true;
-    }
-    return this.options.clock() < op.doneAt;
-  }
-
-  private operationStatus(id: string): EmulatorResponse {
-    const op = this.operations.get(id);
-    if (!op) return armError(404, 'ResourceNotFound', `The operation '${id}' was not found.`);
-    if (this.inProgress(op)) return json(200, { name: id, status: 'InProgress', startTime: op.startTime }, this.retryAfter());
-    return json(200, { name: id, status: 'Succeeded', startTime: op.startTime });
-  }
-
-  private operationResult(id: string): EmulatorResponse {
-    const op = this.operations.get(id);
-    if (!op) return armError(404, 'ResourceNotFound', `The operation '${id}' was not found.`);
-    if (this.inProgress(op)) return { status: 202, headers: this.retryAfter() };
-    const body = op.result();
-    return body === undefined ? { status: 204 } : json(200, body);
-  }
-
-  // ---- bodies --------------------------------------------------------------------------------------------------
+  // ---- lists -------------------------------------------------------------------------------------------------
 
   page<T>(req: EmulatorRequest, items: readonly T[], toBody: (t: T) => unknown): EmulatorResponse {
     const skip = Number(req.url.searchParams.get('$skiptoken') ?? '0') || 0;
@@ -393,103 +294,4 @@ export class ArmSqlRoutes {
     return json(200, out);
   }
 
-  private serverBody(s: ServerState): unknown {
-    const protectorKey = s.keys.get(s.protector.serverKeyName.toLowerCase());
-    const properties: Record<string, unknown> = {
-      administratorLogin: 'sqladmin',
-      version: '12.0',
-      state: 'Ready',
-      fullyQualifiedDomainName: `${s.name}.database.windows.net`,
-      privateEndpointConnections: [],
-      publicNetworkAccess: 'Enabled',
-      restrictOutboundNetworkAccess: 'Disabled',
-    };
-    if (s.protector.serverKeyType === 'AzureKeyVault' && protectorKey?.uri) properties['keyId'] = protectorKey.uri;
-    return { name: s.name, type: 'Microsoft.Sql/servers', id: s.id, kind: 'v12.0', location: s.location, properties };
-  }
-
-  private keyBody(s: ServerState, k: ServerKeyState): unknown {
-    const properties: Record<string, unknown> = { serverKeyType: k.serverKeyType };
-    if (k.serverKeyType === 'AzureKeyVault') {
-      properties['uri'] = k.uri;
-      properties['thumbprint'] = k.thumbprint;
-      properties['creationDate'] = k.creationDate;
-      properties['subregion'] = k.subregion ?? s.location;
-      properties['autoRotationEnabled'] = k.autoRotationEnabled;
-    }
-    return {
-      name: k.name,
-      type: 'Microsoft.Sql/servers/keys',
-      id: `${s.id}/keys/${k.name}`,
-      kind: k.serverKeyType === 'AzureKeyVault' ? 'azurekeyvault' : 'servicemanaged',
-      location: displayLocation(s.location),
-      properties,
-    };
-  }
-
-  private protectorBody(s: ServerState): unknown {
-    const p = s.protector;
-    const key = s.keys.get(p.serverKeyName.toLowerCase());
-    const properties: Record<string, unknown> = { serverKeyName: p.serverKeyName, serverKeyType: p.serverKeyType, autoRotationEnabled: p.autoRotationEnabled, subregion: s.location };
-    if (p.serverKeyType === 'AzureKeyVault' && key) {
-      properties['uri'] = key.uri;
-      properties['thumbprint'] = key.thumbprint;
-    }
-    return {
-      name: 'current',
-      type: 'Microsoft.Sql/servers/encryptionProtector',
-      id: `${s.id}/encryptionProtector/current`,
-      kind: p.serverKeyType === 'AzureKeyVault' ? 'azurekeyvault' : 'servicemanaged',
-      location: displayLocation(s.location),
-      properties,
-    };
-  }
-
-  private agentBody(s: ServerState, a: SyncAgentState): unknown {
-    const view = observeSyncAgent(a, this.options.clock());
-    return {
-      name: a.name,
-      type: 'Microsoft.Sql/servers/syncAgents',
-      id: `${s.id}/syncAgents/${a.name}`,
-      properties: {
-        name: a.name,
-        syncDatabaseId: a.syncDatabaseId,
-        ...(view.lastAliveTime === undefined ? {} : { lastAliveTime: new Date(view.lastAliveTime).toISOString() }),
-        state: view.state,
-        isUpToDate: true,
-        expiryTime: '9999-12-31T23:59:59.9999999Z',
-        version: a.version,
-      },
-    };
-  }
-}
-
-/**
- * A new sync agent key in the service's shape (`{guid}:{base64}:{base64}`); the previous one stops being valid,
- * so the agent drops until its host submits the new one (see syncAgentSimulation.ts).
- */
-export function generateSyncAgentKey(agent: SyncAgentState, nowMs: number = Date.now()): string {
-  const key = `${randomUUID()}:${randomBytes(32).toString('base64')}:${randomBytes(48).toString('base64')}`;
-  keyRegenerated(agent, nowMs);
-  agent.currentKey = key;
-  agent.keyGeneration += 1;
-  return key;
-}
-
-/** Key Vault keys first, then ServiceManaged, as the service lists them (see the azure-cli recording). */
-function keysServiceManagedLast(s: ServerState): ServerKeyState[] {
-  const keys = [...s.keys.values()];
-  return [...keys.filter((k) => k.serverKeyType !== 'ServiceManaged'), ...keys.filter((k) => k.serverKeyType === 'ServiceManaged')];
-}
-
-export function displayLocation(location: string): string {
-  return DISPLAY_LOCATIONS[location.toLowerCase()] ?? location;
-}
-
-export function notFound(type: string, name: string, rg: string): EmulatorResponse {
-  return armError(404, 'ResourceNotFound', `The Resource '${type}/${name}' under resource group '${rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`);
-}
-
-function parentNotFound(serverName: string): EmulatorResponse {
-  return armError(404, 'ParentResourceNotFound', `Can not perform requested operation on nested resource. Parent resource '${serverName}' not found.`);
 }

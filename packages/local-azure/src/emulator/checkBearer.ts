@@ -1,33 +1,9 @@
 /**
- * Access tokens of the emulated identity endpoint: JWT-shaped strings carrying the claims the emulated services
- * check (aud, exp, tid), signed HS256 with a key of this emulator run when it has one (startEmulator always does),
- * so that only tokens the emulator issued are accepted; unsigned (`alg: none`) without a key. They are worthless
- * outside the emulator.
+ * Checks the bearer tokens the emulated services receive against the ones the emulator's identity endpoint issued
+ * (mintToken.ts): audience, expiry and, with the run's key, the signature.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
-
-/** Claims the emulator puts into, and reads from, its tokens. */
-export interface TokenClaims {
-  readonly aud: string;
-  readonly exp: number;
-  readonly iat: number;
-  readonly tid: string;
-  readonly oid: string;
-}
-
-function b64url(s: string): string {
-  return Buffer.from(s, 'utf8').toString('base64url');
-}
-
-/** Mints a JWT-shaped token: HS256-signed with `signingKey`, unsigned without one. */
-export function mintToken(claims: TokenClaims, signingKey?: Buffer): string {
-  const body = `${b64url(JSON.stringify({ typ: 'JWT', alg: signingKey === undefined ? 'none' : 'HS256' }))}.${b64url(JSON.stringify(claims))}`;
-  return `${body}.${signingKey === undefined ? '' : signature(body, signingKey)}`;
-}
-
-function signature(body: string, key: Buffer): string {
-  return createHmac('sha256', key).update(body).digest('base64url');
-}
+import { timingSafeEqual } from 'node:crypto';
+import { tokenSignature, type TokenClaims } from './mintToken.js';
 
 /** Why a token cannot be used. */
 export type TokenProblem = 'missing' | 'malformed' | 'expired' | 'wrongAudience';
@@ -45,7 +21,7 @@ export function checkBearer(authorization: string | undefined, audiences: readon
   const parts = m[1].split('.');
   if (parts.length !== 3 || !parts[1]) return { ok: false, problem: 'malformed' };
   if (signingKey !== undefined) {
-    const expected = Buffer.from(signature(`${parts[0]}.${parts[1]}`, signingKey));
+    const expected = Buffer.from(tokenSignature(`${parts[0]}.${parts[1]}`, signingKey));
     const given = Buffer.from(parts[2] ?? '');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, problem: 'malformed' };
   }

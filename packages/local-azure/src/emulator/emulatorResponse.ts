@@ -1,18 +1,7 @@
 /**
- * The transport-free request and response shapes the emulator's route handlers work on. The mockttp wiring
- * (startEmulator) converts to and from these, so every route is unit-testable without sockets.
+ * The transport-free response the emulator's route handlers return (emulatorRequest.ts has the request). The
+ * mockttp wiring (startEmulator) converts from it, so every route is unit-testable without sockets.
  */
-
-/** One HTTP request as the emulator sees it. */
-export interface EmulatorRequest {
-  readonly method: string;
-  /** Absolute URL, with the real host name (e.g. `https://management.azure.com/...`). */
-  readonly url: URL;
-  /** Lower-cased header names. */
-  readonly headers: Readonly<Record<string, string | undefined>>;
-  /** Raw body text ('' when none). */
-  readonly body: string;
-}
 
 /** A response to send, or a connection to drop. */
 export type EmulatorResponse =
@@ -34,12 +23,12 @@ export function armError(status: number, code: string, message: string, headers:
   return json(status, { error: { code, message } }, headers);
 }
 
-/** Parses a JSON body; undefined when empty or malformed. */
-export function parseJsonBody(req: EmulatorRequest): unknown {
-  if (req.body.trim() === '') return undefined;
-  try {
-    return JSON.parse(req.body) as unknown;
-  } catch {
-    return undefined;
-  }
+/** ARM's 404 for a resource that does not exist. */
+export function notFound(type: string, name: string, rg: string): EmulatorResponse {
+  return armError(404, 'ResourceNotFound', `The Resource '${type}/${name}' under resource group '${rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`);
+}
+
+/** ARM's 404 for a child resource whose parent does not exist. */
+export function parentNotFound(parentName: string): EmulatorResponse {
+  return armError(404, 'ParentResourceNotFound', `Can not perform requested operation on nested resource. Parent resource '${parentName}' not found.`);
 }

@@ -5,10 +5,13 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ArmSqlRoutes, type ArmSqlOptions } from './armSqlRoutes.js';
-import { armError, json, type EmulatorRequest, type EmulatorResponse } from './emulatorHttp.js';
-import type { EmulatorState, KeyVersionState, VaultState } from './emulatorState.js';
+import { type EmulatorRequest } from './emulatorRequest.js';
+import { armError, json, type EmulatorResponse } from './emulatorResponse.js';
+import type { EmulatorState } from './emulatorState.js';
+import type { KeyVersionState, VaultState } from './vaultState.js';
 import { EmulatorStats } from './emulatorStats.js';
-import { checkBearer, mintToken, type TokenCheck } from './emulatorTokens.js';
+import { checkBearer, type TokenCheck } from './checkBearer.js';
+import { mintToken } from './mintToken.js';
 import { FaultInjector } from './faultInjector.js';
 import { KeyVaultRoutes } from './keyVaultRoutes.js';
 import { WriteBucket, type WriteBucketOptions } from './writeBucket.js';

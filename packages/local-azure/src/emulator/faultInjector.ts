@@ -3,7 +3,8 @@
  * normal answer, N times or always.
  */
 import { randomUUID } from 'node:crypto';
-import { armError, json, type EmulatorRequest, type EmulatorResponse } from './emulatorHttp.js';
+import { type EmulatorRequest } from './emulatorRequest.js';
+import { armError, json, type EmulatorResponse } from './emulatorResponse.js';
 
 /** The faults Azure produces that the product must survive. */
 export type FaultKind =

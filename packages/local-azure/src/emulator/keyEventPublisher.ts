@@ -4,7 +4,7 @@
  * logged, never thrown.
  */
 import { randomUUID } from 'node:crypto';
-import type { KeyVersionState, VaultState } from './emulatorState.js';
+import type { KeyVersionState, VaultState } from './vaultState.js';
 
 /** Where events go. */
 export interface EventWebhook {

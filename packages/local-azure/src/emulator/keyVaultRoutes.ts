@@ -3,16 +3,11 @@
  * versions, create, rotate, update attributes) and secrets (set, get, list versions, update). Bodies follow the REST
  * spec examples in ../shared/vectors/keyvault-spec.
  */
-import { json, parseJsonBody, type EmulatorRequest, type EmulatorResponse } from './emulatorHttp.js';
-import {
-  DEFAULT_KEY_OPS,
-  newVersion,
-  randomModulus,
-  type EmulatorState,
-  type KeyVersionState,
-  type SecretVersionState,
-  type VaultState,
-} from './emulatorState.js';
+import { parseJsonBody, type EmulatorRequest } from './emulatorRequest.js';
+import { json, type EmulatorResponse } from './emulatorResponse.js';
+import type { EmulatorState } from './emulatorState.js';
+import { makeKeyVersion, newVersion, type KeyVersionSpec } from './makeKeyVersion.js';
+import type { KeyVersionState, SecretVersionState, VaultState } from './vaultState.js';
 
 /** Settings of the Key Vault routes. */
 export interface KeyVaultOptions {
@@ -77,23 +72,8 @@ export class KeyVaultRoutes {
   }
 
   /** Creates a new version of a key, like rotate (used by the route and by `emulator.rotateKey`). */
-  newKeyVersion(vault: VaultState, keyName: string, spec: { kty?: string; keySize?: number; keyOps?: string[]; enabled?: boolean; nbf?: number; exp?: number; tags?: Record<string, string> }): KeyVersionState {
-    const now = Math.floor(this.options.clock() / 1000);
-    const kty = spec.kty ?? 'RSA';
-    const keySize = spec.keySize ?? 2048;
-    const v: KeyVersionState = {
-      version: newVersion(),
-      kty,
-      keySize,
-      n: randomModulus(keySize),
-      keyOps: spec.keyOps ?? [...DEFAULT_KEY_OPS],
-      enabled: spec.enabled ?? true,
-      created: now,
-      updated: now,
-    };
-    if (spec.nbf !== undefined) v.nbf = spec.nbf;
-    if (spec.exp !== undefined) v.exp = spec.exp;
-    if (spec.tags !== undefined) v.tags = spec.tags;
+  newKeyVersion(vault: VaultState, keyName: string, spec: Omit<KeyVersionSpec, 'version'>): KeyVersionState {
+    const v = makeKeyVersion(spec, Math.floor(this.options.clock() / 1000));
     this.state.addKeyVersion(vault.name, keyName, v);
     this.options.onKeyVersionCreated(vault, this.state.vault(vault.name)?.keys.get(keyName.toLowerCase())?.name ?? keyName, v);
     return v;

@@ -6,7 +6,8 @@
  * `never` (nobody runs the submit script), or `after` N seconds (the script's next run submits the key; from
  * then on the agent is `Online` and alive "now"). Time is the emulator's clock, so tests need no sleeps.
  */
-import type { SyncAgentState } from './emulatorState.js';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { SyncAgentState } from './serverState.js';
 
 /** What the agent's host does with a new key. */
 export type SyncAgentPickup = { readonly kind: 'never' } | { readonly kind: 'after'; readonly seconds: number };
@@ -50,4 +51,16 @@ export function keyRegenerated(a: SyncAgentState, nowMs: number): void {
 export function submitCurrentKey(a: SyncAgentState, nowMs: number): void {
   a.pickupAt = nowMs;
   settle(a, nowMs);
+}
+
+/**
+ * A new sync agent key in the service's shape (`{guid}:{base64}:{base64}`); the previous one stops being valid,
+ * so the agent drops until its host submits the new one (see above).
+ */
+export function generateSyncAgentKey(agent: SyncAgentState, nowMs: number = Date.now()): string {
+  const key = `${randomUUID()}:${randomBytes(32).toString('base64')}:${randomBytes(48).toString('base64')}`;
+  keyRegenerated(agent, nowMs);
+  agent.currentKey = key;
+  agent.keyGeneration += 1;
+  return key;
 }
