@@ -1,6 +1,6 @@
 /**
  * The test estate (./emulator.ts) grown for one test file: managed instances, databases with keys of their own,
- * more sync agents; and the ARM ids of what it holds.
+ * more sync agents; the ARM ids of what it holds; and the `keys` section of ROTATION_CONFIG that covers it.
  *
  * ```ts
  * const emulator = useTestEmulator({ estate: testEstateWith({ managedInstances: [managedInstanceOn('mi-1')] }) });
@@ -13,6 +13,9 @@ type ResourceGroup = Estate['subscriptions'][number]['resourceGroups'][number];
 type Server = ResourceGroup['servers'][number];
 export type TestManagedInstance = NonNullable<ResourceGroup['managedInstances']>[number];
 export type TestDatabase = NonNullable<Server['databases']>[number];
+
+/** The versionless id of the test vault's TDE key, `tde-key`. */
+export const TEST_TDE_KEY = `${TEST_TDE_VAULT_URL}/keys/tde-key`;
 
 /** ARM id of a managed instance in the test subscription (resource group rg-test unless named). */
 export const testManagedInstanceId = (name: string, resourceGroup = TEST_RESOURCE_GROUP): string =>
@@ -66,4 +69,17 @@ export function testEstateWith(changes: TestEstateChanges): Estate {
 /** Every kind of TDE target beside the logical servers: managed instance mi-1 and database db-1 of sql-plain, both on V1. */
 export function testEstateWithTargetKinds(): Estate {
   return testEstateWith({ managedInstances: [managedInstanceOn('mi-1')], servers: { 'sql-plain': { databases: [databaseOn('db-1')] } } });
+}
+
+/** ROTATION_CONFIG `keys` for the test estate's logical servers: the geo pair and sql-plain, every protector switched. */
+export function testServerKeysConfig(): Record<string, { servers: { id: string; switchProtector: boolean; geoPrimary?: string }[] }> {
+  return {
+    [TEST_TDE_KEY]: {
+      servers: [
+        { id: testServerId('sql-primary'), switchProtector: true },
+        { id: testServerId('sql-secondary'), switchProtector: true, geoPrimary: testServerId('sql-primary') },
+        { id: testServerId('sql-plain'), switchProtector: true },
+      ],
+    },
+  };
 }

@@ -11,36 +11,27 @@ import { makeKeyNewVersionCreated } from '../../../functions/keyNewVersionCreate
 import { makeRotationWorker } from '../../../functions/rotationWorker.js';
 import { createServices, type Services } from '../../../src/compositionRoot.js';
 import { loadConfig } from '../../../src/config/loadConfig.js';
-import type { RunningEmulator } from '@sql-key-rotation/local-azure';
 import { startLocalHost, type LocalHost } from '../../../src/local/host/localHost.js';
 import { LocalDurableQueue } from '../../../src/local/queue/localDurableQueue.js';
-import { TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID, TEST_TDE_VAULT, TEST_TDE_VAULT_URL, startTestEmulator } from '../../support/emulator.js';
+import { useTestEmulator } from '../../support/emulatorFixture.js';
+import { TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID, TEST_TDE_VAULT } from '../../support/emulator.js';
+import { testServerKeysConfig } from '../../support/testEstates.js';
 
-const serverId = (name: string) => `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/${TEST_RESOURCE_GROUP}/providers/Microsoft.Sql/servers/${name}`;
 const SERVERS = ['sql-primary', 'sql-secondary', 'sql-plain'];
 const OPERATION_MS = 10_000;
 
 describe('Event Grid delivery with Azure-like operation times', () => {
-  let emulator: RunningEmulator;
+  const emulator = useTestEmulator({ operationDurationMs: OPERATION_MS });
   let host: LocalHost;
   let queue: LocalDurableQueue;
   let dir: string;
 
   beforeAll(async () => {
-    emulator = await startTestEmulator({ operationDurationMs: OPERATION_MS });
     dir = await mkdtemp(join(tmpdir(), 'eg-answer-'));
     queue = await LocalDurableQueue.open({ dir });
     const config = loadConfig({
       ROTATION_CONFIG: JSON.stringify({
-        keys: {
-          [`${TEST_TDE_VAULT_URL}/keys/tde-key`]: {
-            servers: [
-              { id: serverId('sql-primary'), switchProtector: true },
-              { id: serverId('sql-secondary'), switchProtector: true, geoPrimary: serverId('sql-primary') },
-              { id: serverId('sql-plain'), switchProtector: true },
-            ],
-          },
-        },
+        keys: testServerKeysConfig(),
         retry: { baseSeconds: 1, capSeconds: 2, maxAttempts: 10, orderDelaySeconds: 2, orderMaxAttempts: 40 },
       }),
     });
@@ -60,7 +51,6 @@ describe('Event Grid delivery with Azure-like operation times', () => {
   afterAll(async () => {
     await host.stop();
     await queue.close();
-    await emulator.stop();
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -7,15 +7,15 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeKeyNewVersionCreated } from '../../../functions/keyNewVersionCreated.js';
 import { makeRotationWorker } from '../../../functions/rotationWorker.js';
 import { makeSyncAgentKeyRotation } from '../../../functions/syncAgentKeyRotation.js';
 import { createServices, type Services } from '../../../src/compositionRoot.js';
 import { loadConfig } from '../../../src/config/loadConfig.js';
-import type { RunningEmulator } from '@sql-key-rotation/local-azure';
 import type { HostLogRecord } from '../../../src/local/host/hostLog.js';
 import { startLocalHost, type LocalHost } from '../../../src/local/host/localHost.js';
+import { useTestEmulator } from '../../support/emulatorFixture.js';
 import {
   TEST_RESOURCE_GROUP,
   TEST_SUBSCRIPTION_ID,
@@ -23,27 +23,16 @@ import {
   TEST_SYNC_VAULT_URL,
   TEST_TDE_VAULT,
   TEST_TDE_VAULT_URL,
-  startTestEmulator,
 } from '../../support/emulator.js';
 import { fastPolls } from '../../support/fastPolls.js';
-
-const serverId = (name: string) =>
-  `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/${TEST_RESOURCE_GROUP}/providers/Microsoft.Sql/servers/${name}`;
+import { testServerKeysConfig, testSyncAgentId } from '../../support/testEstates.js';
 
 /** ROTATION_CONFIG for the test estate, with retries of one second so that queued work finishes quickly. */
 const rotationConfig = {
-  keys: {
-    [`${TEST_TDE_VAULT_URL}/keys/tde-key`]: {
-      servers: [
-        { id: serverId('sql-primary'), switchProtector: true },
-        { id: serverId('sql-secondary'), switchProtector: true, geoPrimary: serverId('sql-primary') },
-        { id: serverId('sql-plain'), switchProtector: true },
-      ],
-    },
-  },
+  keys: testServerKeysConfig(),
   syncAgents: {
     vaultUrl: TEST_SYNC_VAULT_URL,
-    agents: [{ id: `${serverId('sql-primary')}/syncAgents/agent-1` }],
+    agents: [{ id: testSyncAgentId('sql-primary', 'agent-1') }],
     minIntervalHours: 0,
   },
   retry: { baseSeconds: 1, capSeconds: 1, maxAttempts: 5, orderDelaySeconds: 1, orderMaxAttempts: 10 },
@@ -53,12 +42,14 @@ const rotationConfig = {
 const SERVERS = ['sql-primary', 'sql-secondary', 'sql-plain'];
 
 describe('Local host against the emulator', () => {
-  let emulator: RunningEmulator;
+  // Each test creates a key version; a minute of emulator time between them keeps their creation times apart
+  // (the product never moves a protector to a version that is not newer than the one in place).
+  let skewMs = 0;
+  const emulator = useTestEmulator({ clock: () => Date.now() + skewMs });
   let dir: string;
   let logs: HostLogRecord[];
   const hosts: LocalHost[] = [];
   const savedEnv = new Map<string, string | undefined>();
-  let skewMs = 0;
 
   function setEnv(k: string, v: string | undefined): void {
     if (!savedEnv.has(k)) savedEnv.set(k, process.env[k]);
@@ -119,6 +110,19 @@ describe('Local host against the emulator', () => {
     };
   }
 
+  function eventGridEvent(version: string) {
+    return {
+      id: randomUUID(),
+      topic: `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/rg-security/providers/Microsoft.KeyVault/vaults/${TEST_TDE_VAULT}`,
+      subject: 'tde-key',
+      eventType: 'Microsoft.KeyVault.KeyNewVersionCreated',
+      eventTime: new Date().toISOString(),
+      data: keyEvent(version),
+      dataVersion: '1',
+      metadataVersion: '1',
+    };
+  }
+
   function cloudEvent(version: string) {
     return {
       specversion: '1.0',
@@ -131,22 +135,11 @@ describe('Local host against the emulator', () => {
     };
   }
 
-  beforeAll(async () => {
-    // Each test creates a key version; a minute of emulator time between them keeps their creation times apart
-    // (the product never moves a protector to a version that is not newer than the one in place).
-    emulator = await startTestEmulator({ clock: () => Date.now() + skewMs });
-  });
-
-  afterAll(async () => {
-    await emulator.stop();
-  });
-
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'local-host-emulator-'));
     logs = [];
     setEnv('ROTATION_CONFIG', JSON.stringify(rotationConfig));
     setEnv('ServiceBusConnection__fullyQualifiedNamespace', undefined);
-    emulator.faults.clear();
     skewMs += 60_000;
   });
 
@@ -160,10 +153,13 @@ describe('Local host against the emulator', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('rotates every server when Event Grid delivers the event in the Event Grid schema', async () => {
+  it.each([
+    ['the event in the Event Grid schema', 'EventGridSchema'],
+    ['a single CloudEvent', 'CloudEventSchemaV1_0'],
+  ] as const)('rotates every server when Event Grid delivers %s', async (_what, schema) => {
     // Prepare
     const host = await startHost();
-    emulator.setEventWebhook({ url: host.eventGridWebhookUrl('keyNewVersionCreated'), schema: 'EventGridSchema' });
+    emulator.setEventWebhook({ url: host.eventGridWebhookUrl('keyNewVersionCreated'), schema });
 
     // Act
     const keyId = await emulator.rotateKey(TEST_TDE_VAULT, 'tde-key');
@@ -174,62 +170,39 @@ describe('Local host against the emulator', () => {
     expectRotatedTo(keyId.slice(keyId.lastIndexOf('/') + 1));
   });
 
-  it('rotates every server when Event Grid delivers a single CloudEvent', async () => {
-    const host = await startHost();
-    emulator.setEventWebhook({ url: host.eventGridWebhookUrl('keyNewVersionCreated'), schema: 'CloudEventSchemaV1_0' });
-
-    const keyId = await emulator.rotateKey(TEST_TDE_VAULT, 'tde-key');
-    await host.whenIdle();
-
-    expect(emulator.events).toMatchObject({ failed: 0 });
-    expectRotatedTo(keyId.slice(keyId.lastIndexOf('/') + 1));
-  });
-
-  it('rotates every server for a CloudEvents batch, duplicates included', async () => {
-    const host = await startHost();
-    const version = await newVersionWithoutEvent();
-    const event = cloudEvent(version);
-
-    const res = await fetch(host.eventGridWebhookUrl('keyNewVersionCreated'), {
-      method: 'POST',
-      headers: { 'content-type': 'application/cloudevents-batch+json; charset=utf-8', 'aeg-event-type': 'Notification' },
-      body: JSON.stringify([event, event]),
-    });
-    await host.whenIdle();
-
-    expect(res.status).toBe(200);
-    expectRotatedTo(version);
-  });
-
-  it('rotates every server for an Event Grid schema array posted to the webhook', async () => {
+  it.each([
+    [
+      'a CloudEvents batch, duplicates included (one event twice)',
+      'application/cloudevents-batch+json; charset=utf-8',
+      (version: string) => {
+        const event = cloudEvent(version);
+        return [event, event];
+      },
+    ],
+    ['an Event Grid schema array', 'application/json', (version: string) => [eventGridEvent(version)]],
+  ] as const)('rotates every server for %s posted to the webhook', async (_what, contentType, events) => {
+    // Prepare
     const host = await startHost();
     const version = await newVersionWithoutEvent();
 
+    // Act
     const res = await fetch(host.eventGridWebhookUrl('keyNewVersionCreated'), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'aeg-event-type': 'Notification' },
-      body: JSON.stringify([
-        {
-          id: randomUUID(),
-          topic: `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/rg-security/providers/Microsoft.KeyVault/vaults/${TEST_TDE_VAULT}`,
-          subject: 'tde-key',
-          eventType: 'Microsoft.KeyVault.KeyNewVersionCreated',
-          eventTime: new Date().toISOString(),
-          data: keyEvent(version),
-          dataVersion: '1',
-          metadataVersion: '1',
-        },
-      ]),
+      headers: { 'content-type': contentType, 'aeg-event-type': 'Notification' },
+      body: JSON.stringify(events(version)),
     });
     await host.whenIdle();
 
+    // Assess
     expect(res.status).toBe(200);
     expectRotatedTo(version);
   });
 
   it('answers the SubscriptionValidation handshake and reports Running', async () => {
+    // Prepare
     const host = await startHost();
 
+    // Act
     const status = await (await fetch(`${host.url}/admin/host/status`, { headers: { 'x-functions-key': host.key } })).json();
     const res = await fetch(host.eventGridWebhookUrl('keyNewVersionCreated'), {
       method: 'POST',
@@ -248,14 +221,17 @@ describe('Local host against the emulator', () => {
       ]),
     });
 
+    // Assess
     expect(status).toMatchObject({ state: 'Running' });
     expect(await res.json()).toEqual({ validationResponse: 'code-42' });
   });
 
   it('rotates the sync-agent key into its secret when the timer is run through the admin endpoint', async () => {
+    // Prepare
     const host = await startHost();
     const before = server('sql-primary').syncAgents.get('agent-1')!.keyGeneration;
 
+    // Act
     const res = await fetch(`${host.url}/admin/functions/syncAgentKeyRotation`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-functions-key': host.key },
@@ -263,6 +239,7 @@ describe('Local host against the emulator', () => {
     });
     await host.whenIdle();
 
+    // Assess
     expect(res.status).toBe(202);
     expect(server('sql-primary').syncAgents.get('agent-1')!.keyGeneration).toBe(before + 1);
     const secrets = [...(emulator.state.vault(TEST_SYNC_VAULT)?.secrets.values() ?? [])];
