@@ -3,23 +3,22 @@
  * configured, with the Service Bus semantics the design relies on: scheduled enqueue time; peek-lock (a received
  * message stays on disk until settled, and a restart makes it visible again); sessions (one message of a target in
  * flight at a time, in order: messageIndex.ts); delivery count and `MaxDeliveryCountExceeded`; duplicate detection
- * by messageId (duplicateDetection.ts); a dead-letter store operators and tests can read.
+ * by messageId (duplicateDetection.ts); a dead-letter store operators and tests can read (deadLetterStore.ts).
  *
  * On disk (queueLayout.ts): every write is a temp file flushed and renamed into place, directory flushed, owner-only
  * (atomicWriteFile.ts); a message is written before its duplicate-detection entry, so after a crash between the two
- * the message file itself marks its id as seen; unreadable files go to quarantine at start-up
- * (recoverQueueDirectory.ts); one process owns the directory at a time (directoryLock.ts).
+ * the message file itself marks its id as seen. Start-up (openQueueDirectory.ts): one process owns the directory at
+ * a time (directoryLock.ts), and unreadable files go to quarantine (recoverQueueDirectory.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import type { Clock, FailureSink, WorkQueue } from '../../app/ports.js';
 import { toQueueMessage } from '../../app/queueMessage.js';
 import { sessionIdFor } from '../../app/sessionIdFor.js';
-import { sessionOfBody } from './sessionOfBody.js';
 import type { WorkItem } from '../../domain/workItem.js';
-import { atomicWriteFile, PRIVATE_DIR_MODE } from './atomicWriteFile.js';
-import { DirectoryLock } from './directoryLock.js';
+import { atomicWriteFile } from './atomicWriteFile.js';
+import { DeadLetterStore } from './deadLetterStore.js';
+import type { DirectoryLock } from './directoryLock.js';
 import { DuplicateDetection } from './duplicateDetection.js';
 import {
   DEFAULT_DUPLICATE_DETECTION_WINDOW_MS,
@@ -30,9 +29,9 @@ import {
   type OutgoingMessage,
 } from './localDurableQueueOptions.js';
 import { MessageIndex } from './messageIndex.js';
+import { openQueueDirectory, type OpenedQueueDirectory } from './openQueueDirectory.js';
 import { QueueLayout } from './queueLayout.js';
-import { recoverQueueDirectory } from './recoverQueueDirectory.js';
-import { deadLetterRecordOf, parseDeadLetterRecord, type DeadLetterRecord, type ReceivedMessage, type StoredMessage } from './storedMessage.js';
+import { deadLetterRecordOf, storedMessageOf, type DeadLetterRecord, type ReceivedMessage, type StoredMessage } from './storedMessage.js';
 
 export { LOCK_FILE, QueueDirectoryInUseError } from './directoryLock.js';
 export { QUARANTINE_DIR } from './queueLayout.js';
@@ -49,58 +48,41 @@ const WRITE_BATCH = 32;
  * Open it with {@link LocalDurableQueue.open}; close it to release the directory.
  */
 export class LocalDurableQueue implements WorkQueue, FailureSink {
-  private index = new MessageIndex();
-  /** Replaced at load by the history read from disk. */
-  private duplicates = new DuplicateDetection(new Map(), 0);
-  private nextSequence = 1;
+  readonly dir: string;
+  private readonly index: MessageIndex;
+  private readonly duplicates: DuplicateDetection;
+  private readonly deadLetters: DeadLetterStore;
+  private readonly lock: DirectoryLock;
+  private nextSequence: number;
   private closed = false;
-  private lock: DirectoryLock | undefined;
   private readonly listeners = new Set<() => void>();
-  private readonly layout: QueueLayout;
 
   private constructor(
-    readonly dir: string,
+    private readonly layout: QueueLayout,
     private readonly clock: Clock,
     readonly maxDeliveryCount: number,
-    private readonly duplicateWindowMs: number,
-    private readonly warn: (message: string) => void,
+    duplicateWindowMs: number,
+    { lock, recovered }: OpenedQueueDirectory,
   ) {
-    this.layout = new QueueLayout(dir);
+    this.dir = layout.dir;
+    this.lock = lock;
+    this.index = new MessageIndex(recovered.messages);
+    this.duplicates = new DuplicateDetection(recovered.seen, duplicateWindowMs);
+    this.deadLetters = new DeadLetterStore(layout);
+    this.nextSequence = recovered.nextSequence;
   }
 
   /** Opens (or creates) the queue in `options.dir`, recovering every message left by a previous process. */
   static async open(options: LocalDurableQueueOptions): Promise<LocalDurableQueue> {
-    const q = new LocalDurableQueue(
-      options.dir,
-      options.clock ?? systemClock,
-      options.maxDeliveryCount ?? DEFAULT_MAX_DELIVERY_COUNT,
-      options.duplicateDetectionWindowMs ?? DEFAULT_DUPLICATE_DETECTION_WINDOW_MS,
-      options.onWarning ?? ((message) => process.emitWarning(message, 'LocalQueueWarning')),
-    );
-    await q.load();
-    return q;
-  }
-
-  private async load(): Promise<void> {
-    const { layout } = this;
-    await mkdir(this.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
-    this.lock = await DirectoryLock.acquire(this.dir);
-    try {
-      await Promise.all(
-        [layout.messagesDir, layout.seenDir, layout.deadLetterDir].map((d) => mkdir(d, { recursive: true, mode: PRIVATE_DIR_MODE })),
-      );
-      const recovered = await recoverQueueDirectory(layout, {
-        now: this.clock.now().getTime(),
-        duplicateWindowMs: this.duplicateWindowMs,
-        warn: this.warn,
-      });
-      this.index = new MessageIndex(recovered.messages);
-      this.duplicates = new DuplicateDetection(recovered.seen, this.duplicateWindowMs);
-      this.nextSequence = recovered.nextSequence;
-    } catch (error) {
-      await this.lock.release();
-      throw error;
-    }
+    const layout = new QueueLayout(options.dir);
+    const clock = options.clock ?? systemClock;
+    const duplicateWindowMs = options.duplicateDetectionWindowMs ?? DEFAULT_DUPLICATE_DETECTION_WINDOW_MS;
+    const opened = await openQueueDirectory(layout, {
+      now: clock.now().getTime(),
+      duplicateWindowMs,
+      warn: options.onWarning ?? ((message) => process.emitWarning(message, 'LocalQueueWarning')),
+    });
+    return new LocalDurableQueue(layout, clock, options.maxDeliveryCount ?? DEFAULT_MAX_DELIVERY_COUNT, duplicateWindowMs, opened);
   }
 
   /** WorkQueue: schedules work items (duplicates by messageId are dropped, as Service Bus does). */
@@ -131,20 +113,7 @@ export class LocalDurableQueue implements WorkQueue, FailureSink {
   /** Stores one message unless its id is a duplicate; true when stored. */
   private accept(m: OutgoingMessage, now: Date, visibleAt: Date): Promise<boolean> {
     return this.duplicates.storeUnlessDuplicate(m.messageId, now.getTime(), async () => {
-      const sessionId = m.sessionId ?? sessionOfBody(m.body);
-      const stored: StoredMessage = {
-        messageId: m.messageId,
-        sequenceNumber: this.nextSequence++,
-        ...(sessionId === undefined ? {} : { sessionId }),
-        subject: m.subject,
-        correlationId: m.correlationId,
-        contentType: m.contentType,
-        body: m.body,
-        applicationProperties: m.applicationProperties,
-        enqueuedTimeUtc: now.toISOString(),
-        scheduledEnqueueTimeUtc: visibleAt.toISOString(),
-        deliveryCount: 0,
-      };
+      const stored = storedMessageOf(m, this.nextSequence++, now, visibleAt);
       this.index.writing(stored.sequenceNumber, true);
       // Message first: until it is on disk the id is not seen, so a failed write never makes the sender's retry
       // look like a duplicate. History second: after a crash between the two, the message file marks the id.
@@ -224,15 +193,12 @@ export class LocalDurableQueue implements WorkQueue, FailureSink {
   async deadLetter(item: WorkItem, reason: string, description: string): Promise<void> {
     this.assertOpen();
     const source = { ...toQueueMessage(item), sessionId: sessionIdFor(item), deliveryCount: 0 };
-    await this.writeDeadLetter(deadLetterRecordOf(source, reason, description, this.clock.now()), this.nextSequence++);
+    await this.deadLetters.add(deadLetterRecordOf(source, reason, description, this.clock.now()), this.nextSequence++);
   }
 
   /** Every dead-lettered message, oldest first. */
   async listDeadLetters(): Promise<DeadLetterRecord[]> {
-    const dir = this.layout.deadLetterDir;
-    const names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
-    const records = await Promise.all(names.map(async (n) => parseDeadLetterRecord(await readFile(join(dir, n), 'utf8'))));
-    return records.filter((r): r is DeadLetterRecord => r !== undefined);
+    return this.deadLetters.list();
   }
 
   /** Counts: messages waiting for their time, visible now, locked by a consumer. */
@@ -270,7 +236,7 @@ export class LocalDurableQueue implements WorkQueue, FailureSink {
     this.closed = true;
     this.index.clearLocks();
     this.listeners.clear();
-    await this.lock?.release();
+    await this.lock.release();
   }
 
   private takeLock(message: ReceivedMessage): StoredMessage {
@@ -283,15 +249,9 @@ export class LocalDurableQueue implements WorkQueue, FailureSink {
   }
 
   private async moveToDeadLetter(m: StoredMessage, reason: string, description: string): Promise<void> {
-    // Out of the in-memory index at once (no concurrent receive may take it); on disk, the dead-letter record is
-    // written before the message file goes, so a crash in between duplicates and never loses.
+    // Out of the in-memory index at once, so that no concurrent receive may take it; then onto disk.
     this.index.delete(m.sequenceNumber);
-    await this.writeDeadLetter(deadLetterRecordOf(m, reason, description, this.clock.now()), m.sequenceNumber);
-    await rm(this.layout.messageFile(m), { force: true });
-  }
-
-  private async writeDeadLetter(record: DeadLetterRecord, sequence: number): Promise<void> {
-    await atomicWriteFile(this.layout.deadLetterFile(record.deadLetteredAt, sequence), JSON.stringify(record, null, 2));
+    await this.deadLetters.moveIn(m, reason, description, this.clock.now());
   }
 
   private notify(): void {

@@ -2,6 +2,8 @@
  * What the embedded queue keeps on disk, and the checks a file must pass to be loaded: a file that fails them is
  * moved to quarantine instead of blocking start-up.
  */
+import type { OutgoingMessage } from './localDurableQueueOptions.js';
+import { sessionOfBody } from './sessionOfBody.js';
 
 /** A message as the queue stores it. */
 export interface StoredMessage {
@@ -103,5 +105,23 @@ export function deadLetterRecordOf(m: DeadLetterSource, reason: string, descript
     correlationId: m.correlationId,
     body: m.body,
     applicationProperties: m.applicationProperties,
+  };
+}
+
+/** The stored form of an accepted message: its session (given, or that of a work-item body), its times, no delivery yet. */
+export function storedMessageOf(m: OutgoingMessage, sequenceNumber: number, enqueuedAt: Date, visibleAt: Date): StoredMessage {
+  const sessionId = m.sessionId ?? sessionOfBody(m.body);
+  return {
+    messageId: m.messageId,
+    sequenceNumber,
+    ...(sessionId === undefined ? {} : { sessionId }),
+    subject: m.subject,
+    correlationId: m.correlationId,
+    contentType: m.contentType,
+    body: m.body,
+    applicationProperties: m.applicationProperties,
+    enqueuedTimeUtc: enqueuedAt.toISOString(),
+    scheduledEnqueueTimeUtc: visibleAt.toISOString(),
+    deliveryCount: 0,
   };
 }

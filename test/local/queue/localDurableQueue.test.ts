@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { messageIdFor } from '../../../src/app/queueMessage.js';
@@ -9,7 +9,7 @@ import {
   MAX_DELIVERY_COUNT_EXCEEDED,
   QueueDirectoryInUseError,
 } from '../../../src/local/queue/localDurableQueue.js';
-import { ManualClock, reconcileItem, T0 } from './queueFixtures.js';
+import { leaveMessageFile, ManualClock, reconcileItem, T0 } from './queueFixtures.js';
 
 describe('Class: LocalDurableQueue', () => {
   let dir: string;
@@ -263,10 +263,7 @@ describe('Class: LocalDurableQueue', () => {
   });
 
   it('ignores temp files left by an interrupted write', async () => {
-    const q = await openQueue();
-    await q.schedule([reconcileItem()]);
-    await q.close();
-    await writeFile(join(dir, 'messages', '000000000009-abc.json.123.tmp'), '{"half');
+    await leaveMessageFile(openQueue, dir, '000000000009-abc.json.123.tmp', '{"half');
 
     const reopened = await openQueue();
 

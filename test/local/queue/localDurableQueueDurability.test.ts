@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { messageIdFor, toQueueMessage } from '../../../src/app/queueMessage.js';
 import { LocalDurableQueue, QUARANTINE_DIR } from '../../../src/local/queue/localDurableQueue.js';
-import { ManualClock, reconcileItem, T0 } from './queueFixtures.js';
+import { leaveMessageFile, ManualClock, reconcileItem, T0 } from './queueFixtures.js';
 
 describe('Class: LocalDurableQueue (durability)', () => {
   let dir: string;
@@ -82,10 +82,7 @@ describe('Class: LocalDurableQueue (durability)', () => {
 
   it('moves a torn message file to quarantine with a warning and starts with the others', async () => {
     // Prepare
-    const q = await openQueue();
-    await q.schedule([reconcileItem()]);
-    await q.close();
-    await writeFile(join(dir, 'messages', '000000000007-torn.json'), '{"messageId":"torn","sequenceNu');
+    await leaveMessageFile(openQueue, dir, '000000000007-torn.json', '{"messageId":"torn","sequenceNu');
 
     // Act
     const reopened = await openQueue();

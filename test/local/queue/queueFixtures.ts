@@ -1,5 +1,8 @@
 /** Shared fixtures of the embedded queue tests. */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { ReconcileWorkItem } from '../../../src/domain/workItem.js';
+import type { LocalDurableQueue } from '../../../src/local/queue/localDurableQueue.js';
 
 export class ManualClock {
   constructor(private t: number) {}
@@ -27,4 +30,15 @@ export function reconcileItem(overrides: Partial<ReconcileWorkItem> = {}): Recon
     correlationId: 'event-1',
     ...overrides,
   };
+}
+
+/**
+ * Leaves the queue directory `dir` as a stopped process would: one scheduled message on disk and the queue closed,
+ * then puts a file `name` with `content` among the messages (a temp file, a torn message) for the next start-up.
+ */
+export async function leaveMessageFile(openQueue: () => Promise<LocalDurableQueue>, dir: string, name: string, content: string): Promise<void> {
+  const q = await openQueue();
+  await q.schedule([reconcileItem()]);
+  await q.close();
+  await writeFile(join(dir, 'messages', name), content);
 }
