@@ -16,24 +16,19 @@ export type SyncRetirement =
   | { readonly phase: 'warning'; readonly message: string }
   | { readonly phase: 'retired'; readonly message: string };
 
+/** What a run says once SQL Data Sync is retired. */
+const RETIRED_MESSAGE =
+  'SQL Data Sync was retired on 30 September 2027: sync-agent keys are no longer rotated. ' +
+  'Remove syncAgents from ROTATION_CONFIG once the agents are gone.';
+/** What a run says in the six months before. */
+const WARNING_MESSAGE =
+  'SQL Data Sync retires on 30 September 2027: after that date sync-agent keys are no longer rotated. ' +
+  'Plan the move to another synchronisation solution.';
+
 /** Where `now` stands relative to the retirement of SQL Data Sync. Pure. */
 export function syncRetirement(now: Date): SyncRetirement {
   const t = now.getTime();
-  if (t >= SYNC_RETIREMENT_REFUSE_FROM.getTime()) {
-    return {
-      phase: 'retired',
-      message:
-        'SQL Data Sync was retired on 30 September 2027: sync-agent keys are no longer rotated. ' +
-        'Remove syncAgents from ROTATION_CONFIG once the agents are gone.',
-    };
-  }
-  if (t >= SYNC_RETIREMENT_WARNING_FROM.getTime()) {
-    return {
-      phase: 'warning',
-      message:
-        'SQL Data Sync retires on 30 September 2027: after that date sync-agent keys are no longer rotated. ' +
-        'Plan the move to another synchronisation solution.',
-    };
-  }
+  if (t >= SYNC_RETIREMENT_REFUSE_FROM.getTime()) return { phase: 'retired', message: RETIRED_MESSAGE };
+  if (t >= SYNC_RETIREMENT_WARNING_FROM.getTime()) return { phase: 'warning', message: WARNING_MESSAGE };
   return { phase: 'active' };
 }
