@@ -44,7 +44,7 @@ function renderPlan(p: KeyPlan): string {
     140,
   );
   const rows = p.servers.flatMap((x) => [
-    ...x.actions.map((a) => [String(a.step), shortServerName(x.server), actionText(a), a.detail]),
+    ...x.actions.map((a) => [String(a.step), shortServerName(x.server), ACTION_TEXT[a.action], a.detail]),
     ...(x.error ? [['-', shortServerName(x.server), 'error', `${x.error.code}: ${x.error.message}`]] : []),
   ]);
   const steps = rows.length === 0 ? 'Nothing to do: every target is converged.\n' : `Actions, in order:\n${renderTable(['STEP', 'TARGET', 'ACTION', 'DETAIL'], rows, 120)}`;
@@ -60,14 +60,8 @@ export function protectorText(p: ProtectorSummary | undefined): string {
   return `${name}/${p.version ?? '(versionless)'}`;
 }
 
-function actionText(a: PlannedAction): string {
-  switch (a.action) {
-    case 'addKey':
-      return 'add key';
-    case 'switchProtector':
-      return 'switch protector';
-  }
-}
+/** How the ACTION column names each planned action. */
+const ACTION_TEXT: Readonly<Record<PlannedAction['action'], string>> = { addKey: 'add key', switchProtector: 'switch protector' };
 
 export function yesNo(b: boolean): string {
   return b ? 'yes' : 'no';
