@@ -4,7 +4,7 @@
  * records the overdue alarm on the secret version. The emulator's clock and the app's clock move together;
  * nothing sleeps.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { DefaultAzureCredential } from '@azure/identity';
 import { checkSyncAgentHandoffs, type HandoffCheckResult } from '../../src/app/checkSyncAgentHandoffs.js';
 import { LogMetrics } from '../../src/app/metrics.js';
@@ -14,26 +14,17 @@ import { rotateSyncAgentKeys, type SyncAgentDeps } from '../../src/app/rotateSyn
 import { ArmSqlServerKeys } from '../../src/azure/armSqlServerKeys.js';
 import { ArmSyncAgents } from '../../src/azure/armSyncAgents.js';
 import { KeyVaultSecretStore } from '../../src/azure/keyVaultSecretStore.js';
-import { SqlClientFactory } from '../../src/azure/sqlClientFactory.js';
 import type { SyncAgentConfig } from '../../src/config/appConfig.js';
-import { submitCurrentKey, type RunningEmulator, type SyncAgentState } from '@sql-key-rotation/local-azure';
+import { submitCurrentKey, type SyncAgentState } from '@sql-key-rotation/local-azure';
 import { CaptureLogger, safeStringify } from '../support/fakes/captureLogger.js';
 import { fakeRetryDeps } from '../support/fakes/fakeRetryDeps.js';
-import { startTestEmulator, testEstate, TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID, TEST_SYNC_VAULT, TEST_SYNC_VAULT_URL } from '../support/emulator.js';
+import { noRetrySqlClients, useTestEmulator } from '../support/emulatorFixture.js';
+import { testEstateWith, testSyncAgentId } from '../support/testEstates.js';
+import { TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID, TEST_SYNC_VAULT, TEST_SYNC_VAULT_URL } from '../support/emulator.js';
 
-const SERVER = `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/${TEST_RESOURCE_GROUP}/providers/Microsoft.Sql/servers/sql-primary`;
-const PICKS_UP = `${SERVER}/syncAgents/picks-up`;
-const NEVER = `${SERVER}/syncAgents/never`;
+const PICKS_UP = testSyncAgentId('sql-primary', 'picks-up');
+const NEVER = testSyncAgentId('sql-primary', 'never');
 const MINUTE = 60_000;
-
-function estate() {
-  const e = testEstate();
-  const rg = e.subscriptions[0]!.resourceGroups[0]!;
-  const servers = rg.servers.map((s) =>
-    s.name === 'sql-primary' ? { ...s, syncAgents: [{ name: 'picks-up', pickupAfterSeconds: 600 }, { name: 'never' }] } : s,
-  );
-  return { ...e, subscriptions: [{ ...e.subscriptions[0]!, resourceGroups: [{ ...rg, servers }, ...e.subscriptions[0]!.resourceGroups.slice(1)] }] };
-}
 
 class RecordingNotifier implements Notifier {
   readonly sent: RotationNotification[] = [];
@@ -44,8 +35,11 @@ class RecordingNotifier implements Notifier {
 }
 
 describe('Use case: sync-agent key handoff (against the emulator)', () => {
-  let emulator: RunningEmulator;
   let offsetMs = 0;
+  const emulator = useTestEmulator({
+    estate: testEstateWith({ servers: { 'sql-primary': { syncAgents: [{ name: 'picks-up', pickupAfterSeconds: 600 }, { name: 'never' }] } } }),
+    clock: () => Date.now() + offsetMs,
+  });
   const clock = { now: () => new Date(Date.now() + offsetMs) };
   const advance = (ms: number): void => {
     offsetMs += ms;
@@ -57,7 +51,7 @@ describe('Use case: sync-agent key handoff (against the emulator)', () => {
   const latest = (name: string) => emulator.state.vault(TEST_SYNC_VAULT)?.secrets.get(name)?.versions.at(-1);
 
   function deps(config: Partial<SyncAgentConfig> = {}) {
-    const sql = new SqlClientFactory(credential, { retryOptions: { maxRetries: 0 } });
+    const sql = noRetrySqlClients(credential);
     const d: SyncAgentDeps = {
       syncAgents: new ArmSyncAgents(sql),
       secrets: new KeyVaultSecretStore(credential, { retryOptions: { maxRetries: 0 } }),
@@ -78,9 +72,6 @@ describe('Use case: sync-agent key handoff (against the emulator)', () => {
     return { ...d, notifier, metrics: new LogMetrics(logger) };
   }
 
-  beforeAll(async () => {
-    emulator = await startTestEmulator({ estate: estate(), clock: () => Date.now() + offsetMs });
-  });
   beforeEach(() => {
     logger = new CaptureLogger();
     notifier = new RecordingNotifier();
@@ -89,9 +80,6 @@ describe('Use case: sync-agent key handoff (against the emulator)', () => {
     // emulator's tokens live 24 h and the SDK caches them by the real clock: the offset stays well below that.)
     advance(180 * MINUTE);
     for (const name of ['picks-up', 'never']) submitCurrentKey(agentState(name), Date.now() + offsetMs);
-  });
-  afterAll(async () => {
-    await emulator.stop();
   });
 
   it('follows one agent from awaiting pickup to back online, and raises one alarm for the other, once', async () => {

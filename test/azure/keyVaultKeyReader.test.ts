@@ -6,14 +6,7 @@ import { checkKeyVersion } from '../../src/domain/preflight.js';
 import { isRotationError } from '../../src/domain/errors.js';
 import { parseKeyId } from '../../src/domain/keyId.js';
 import { useTestEmulator } from '../support/emulatorFixture.js';
-import {
-  BAD_KEY_VERSION,
-  TDE_KEY_V1,
-  TDE_KEY_V1_URI,
-  TDE_KEY_V2,
-  TDE_KEY_V2_URI,
-  TEST_TDE_VAULT_URL,
-} from '../support/emulator.js';
+import { BAD_KEY_VERSION, TDE_KEY_V1, TDE_KEY_V1_URI, TDE_KEY_V2, TDE_KEY_V2_URI, TEST_TDE_VAULT_URL } from '../support/emulator.js';
 
 describe('KeyVaultKeyReader (real @azure/keyvault-keys against the emulator)', () => {
   const emulator = useTestEmulator();

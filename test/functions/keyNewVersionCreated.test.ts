@@ -3,6 +3,7 @@ import { makeKeyNewVersionCreated } from '../../functions/keyNewVersionCreated.j
 import { toQueueMessage } from '../../src/app/queueMessage.js';
 import { TDE_KEY_V2, TEST_SERVERS, TEST_SUBSCRIPTION_ID, TEST_TDE_VAULT, TEST_TDE_VAULT_URL } from '../support/emulator.js';
 import { capturingContext, useFunctionTestEnv } from '../support/functionHarness.js';
+import { testGeoPairConfig } from '../support/testEstates.js';
 
 const KEY = `${TEST_TDE_VAULT_URL}/keys/tde-key`;
 const SCOPE = `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/rg-other`;
@@ -10,11 +11,7 @@ const SCOPE = `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/rg-other`;
 const rotationConfig = {
   keys: {
     [KEY]: {
-      servers: [
-        { id: `${TEST_SERVERS}/sql-primary`, switchProtector: true },
-        { id: `${TEST_SERVERS}/sql-secondary`, switchProtector: true, geoPrimary: `${TEST_SERVERS}/sql-primary` },
-        { id: `${TEST_SERVERS}/sql-plain`, switchProtector: false },
-      ],
+      servers: [...testGeoPairConfig(), { id: `${TEST_SERVERS}/sql-plain`, switchProtector: false }],
       discovery: { scopes: [SCOPE] },
     },
   },

@@ -11,8 +11,8 @@ import {
   TEST_SUBSCRIPTION_ID,
   TEST_TDE_VAULT,
   TEST_TDE_VAULT_URL,
-  testEstate,
 } from '../support/emulator.js';
+import { testEstateWith, testGeoPairConfig } from '../support/testEstates.js';
 
 const KEY = `${TEST_TDE_VAULT_URL}/keys/tde-key`;
 const HSM = 'test-hsm';
@@ -22,58 +22,37 @@ const HSM_V2 = 'b'.repeat(32);
 
 /** The test estate plus a Managed HSM key protecting sql-hsm, and sql-versionless following tde-key by itself. */
 function estate() {
-  const base = testEstate();
-  const [sub] = base.subscriptions;
-  const rg = sub?.resourceGroups[0];
-  return {
-    ...base,
-    subscriptions: [
+  return testEstateWith({
+    addServers: [
       {
-        ...sub!,
-        resourceGroups: [
-          {
-            ...rg!,
-            servers: [
-              ...rg!.servers,
-              {
-                name: 'sql-hsm',
-                location: 'westeurope',
-                keys: [{ uri: `${HSM_KEY}/${HSM_V1}` }],
-                protector: { serverKeyType: 'AzureKeyVault' as const, serverKeyName: `${HSM}_hsm-key_${HSM_V1}` },
-              },
-              {
-                name: 'sql-versionless',
-                location: 'westeurope',
-                keys: [{ uri: KEY, name: `${TEST_TDE_VAULT}_tde-key` }],
-                protector: { serverKeyType: 'AzureKeyVault' as const, serverKeyName: `${TEST_TDE_VAULT}_tde-key` },
-              },
-            ],
-          },
-          ...sub!.resourceGroups.slice(1),
-        ],
+        name: 'sql-hsm',
+        location: 'westeurope',
+        keys: [{ uri: `${HSM_KEY}/${HSM_V1}` }],
+        protector: { serverKeyType: 'AzureKeyVault', serverKeyName: `${HSM}_hsm-key_${HSM_V1}` },
+      },
+      {
+        name: 'sql-versionless',
+        location: 'westeurope',
+        keys: [{ uri: KEY, name: `${TEST_TDE_VAULT}_tde-key` }],
+        protector: { serverKeyType: 'AzureKeyVault', serverKeyName: `${TEST_TDE_VAULT}_tde-key` },
       },
     ],
-    vaults: [
-      ...base.vaults,
+    addVaults: [
       {
         name: HSM,
-        kind: 'managedHsm' as const,
+        kind: 'managedHsm',
         subscriptionId: TEST_SUBSCRIPTION_ID,
         resourceGroup: 'rg-security',
-        keys: [{ name: 'hsm-key', versions: [{ version: HSM_V1, kty: 'RSA-HSM' as const, size: 2048, created: '2025-01-01T00:00:00Z' }] }],
+        keys: [{ name: 'hsm-key', versions: [{ version: HSM_V1, kty: 'RSA-HSM', size: 2048, created: '2025-01-01T00:00:00Z' }] }],
       },
     ],
-  };
+  });
 }
 
 const config = {
   keys: {
     [KEY]: {
-      servers: [
-        { id: `${TEST_SERVERS}/sql-primary`, switchProtector: true },
-        { id: `${TEST_SERVERS}/sql-secondary`, switchProtector: true, geoPrimary: `${TEST_SERVERS}/sql-primary` },
-        { id: `${TEST_SERVERS}/sql-versionless`, switchProtector: true },
-      ],
+      servers: [...testGeoPairConfig(), { id: `${TEST_SERVERS}/sql-versionless`, switchProtector: true }],
     },
     [HSM_KEY]: { servers: [{ id: `${TEST_SERVERS}/sql-hsm`, switchProtector: true }] },
   },

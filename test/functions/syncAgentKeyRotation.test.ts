@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { InvocationContext, type Timer } from '@azure/functions';
 import { makeSyncAgentKeyRotation, syncAgentKeyRotation } from '../../functions/syncAgentKeyRotation.js';
 import { makeRotationWorker } from '../../functions/rotationWorker.js';
@@ -8,51 +8,30 @@ import { createServices, type Services } from '../../src/compositionRoot.js';
 import { loadConfig } from '../../src/config/loadConfig.js';
 import type { SyncAgentWorkItem } from '../../src/domain/workItem.js';
 import { SYNC_AGENT_TIMER_SCHEDULE } from '../../src/host/functionDefinition.js';
-import { submitCurrentKey, type RunningEmulator, type SyncAgentState } from '@sql-key-rotation/local-azure';
+import { submitCurrentKey, type SyncAgentState } from '@sql-key-rotation/local-azure';
 import { startReceiver, type Receiver } from '../cli/receiver.js';
 import { FakeFailureSink } from '../support/fakes/fakeFailureSink.js';
 import { FakeWorkQueue } from '../support/fakes/fakeWorkQueue.js';
-import {
-  startTestEmulator,
-  testEstate,
-  TEST_RESOURCE_GROUP,
-  TEST_SUBSCRIPTION_ID,
-  TEST_SYNC_VAULT,
-  TEST_SYNC_VAULT_URL,
-} from '../support/emulator.js';
+import { useTestEmulator } from '../support/emulatorFixture.js';
+import { TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID, TEST_SYNC_VAULT, TEST_SYNC_VAULT_URL, testServerId } from '../support/emulator.js';
 import { expectNoSecretIn } from '../support/secrecy.js';
+import { testEstateWith, testSyncAgentId } from '../support/testEstates.js';
 
-const serverId = (name: string): string =>
-  `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/${TEST_RESOURCE_GROUP}/providers/Microsoft.Sql/servers/${name}`;
-const AGENT_1 = `${serverId('sql-primary')}/syncAgents/agent-1`;
-const AGENT_2 = `${serverId('sql-primary')}/syncAgents/agent-2`;
-const AGENT_3 = `${serverId('sql-plain')}/syncAgents/agent-3`;
+const AGENT_1 = testSyncAgentId('sql-primary', 'agent-1');
+const AGENT_2 = testSyncAgentId('sql-primary', 'agent-2');
+const AGENT_3 = testSyncAgentId('sql-plain', 'agent-3');
 const SECRET_1 = 'agent-one-key';
 /** Derived names of the discovered agents. */
 const SECRET_2 = 'syncagent-sql-primary-agent-2';
 const SECRET_3 = 'syncagent-sql-plain-agent-3';
 const MINUTE = 60_000;
 
-/** The test estate with agent-1 and agent-2 on sql-primary and agent-3 on sql-plain; agent-1's host picks up in 5 min. */
-function estate() {
-  const e = testEstate();
-  const [rg, ...rest] = e.subscriptions[0]!.resourceGroups;
-  const servers = rg!.servers.map((s) =>
-    s.name === 'sql-primary'
-      ? { ...s, syncAgents: [{ name: 'agent-1', pickupAfterSeconds: 300 }, { name: 'agent-2' }] }
-      : s.name === 'sql-plain'
-        ? { ...s, syncAgents: [{ name: 'agent-3' }] }
-        : s,
-  );
-  return { ...e, subscriptions: [{ ...e.subscriptions[0]!, resourceGroups: [{ ...rg!, servers }, ...rest] }] };
-}
-
 /** agent-1 explicitly with its own secret name; agent-2 and agent-3 discovered on their servers. */
 const CONFIG = {
   syncAgents: {
     vaultUrl: TEST_SYNC_VAULT_URL,
     agents: [{ id: AGENT_1, secretName: SECRET_1 }],
-    discovery: { servers: [serverId('sql-primary'), serverId('sql-plain')] },
+    discovery: { servers: [testServerId('sql-primary'), testServerId('sql-plain')] },
     minIntervalHours: 24,
     secretExpiryDays: 90,
   },
@@ -76,12 +55,21 @@ function invocation(functionName: string, invocationId: string): Captured {
 }
 
 describe('Function: syncAgentKeyRotation (against the emulator)', () => {
-  let emulator: RunningEmulator;
+  /** The emulator and the app share a clock that runs this far ahead of the real one (tests move it; nothing sleeps). */
+  let offsetMs = 0;
+  // agent-1 and agent-2 on sql-primary, agent-3 on sql-plain; agent-1's host picks up in 5 min.
+  const emulator = useTestEmulator({
+    estate: testEstateWith({
+      servers: {
+        'sql-primary': { syncAgents: [{ name: 'agent-1', pickupAfterSeconds: 300 }, { name: 'agent-2' }] },
+        'sql-plain': { syncAgents: [{ name: 'agent-3' }] },
+      },
+    }),
+    clock: () => Date.now() + offsetMs,
+  });
   let receiver: Receiver;
   let queue: FakeWorkQueue;
   let failures: FakeFailureSink;
-  /** The emulator and the app share a clock that runs this far ahead of the real one (tests move it; nothing sleeps). */
-  let offsetMs = 0;
   const clock = { now: () => new Date(Date.now() + offsetMs) };
 
   const services = (config: unknown = CONFIG, over: { clock?: { now(): Date } } = {}): Services =>
@@ -103,7 +91,6 @@ describe('Function: syncAgentKeyRotation (against the emulator)', () => {
   const summaryOf = (run: Captured) => run.lines.filter((l) => l.text.startsWith('Sync agent key rotation done'));
 
   beforeAll(async () => {
-    emulator = await startTestEmulator({ estate: estate(), clock: () => Date.now() + offsetMs });
     receiver = await startReceiver();
   });
   beforeEach(() => {
@@ -115,11 +102,7 @@ describe('Function: syncAgentKeyRotation (against the emulator)', () => {
     for (const a of allAgents()) submitCurrentKey(a, Date.now() + offsetMs);
     emulator.state.vault(TEST_SYNC_VAULT)?.secrets.clear();
   });
-  afterEach(() => {
-    emulator.faults.clear();
-  });
   afterAll(async () => {
-    await emulator.stop();
     await receiver.close();
   });
 
@@ -194,7 +177,7 @@ describe('Function: syncAgentKeyRotation (against the emulator)', () => {
   });
 
   it('names each failed agent and its code in an error line and does not throw', async () => {
-    const ghost = `${serverId('sql-primary')}/syncAgents/ghost`;
+    const ghost = testSyncAgentId('sql-primary', 'ghost');
     const s = services({ syncAgents: { vaultUrl: TEST_SYNC_VAULT_URL, agents: [{ id: ghost }, { id: AGENT_1, secretName: SECRET_1 }] } });
 
     const run = await runTimer(s, 'run-ghost');
@@ -221,7 +204,7 @@ describe('Function: syncAgentKeyRotation (against the emulator)', () => {
     const cases: [string, Partial<SyncAgentWorkItem>][] = [
       ['a secret vault the config does not name', { vaultUrl: 'https://test-tde.vault.azure.net' }],
       ['a secret name the config does not give the agent', { secretName: SECRET_2 }],
-      ['an agent that is not in the config', { target: `${serverId('sql-secondary')}/syncAgents/agent-9`, secretName: 'syncagent-sql-secondary-agent-9' }],
+      ['an agent that is not in the config', { target: testSyncAgentId('sql-secondary', 'agent-9'), secretName: 'syncagent-sql-secondary-agent-9' }],
     ];
 
     it.each(cases)('dead-letters an item naming %s as NotInConfig, with zero Azure writes', async (_name, fields) => {

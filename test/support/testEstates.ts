@@ -48,21 +48,26 @@ export interface TestEstateChanges {
   readonly otherManagedInstances?: readonly TestManagedInstance[];
   /** Fields replaced on the named servers, in either resource group (e.g. `databases`, `syncAgents`). */
   readonly servers?: Readonly<Record<string, Partial<Server>>>;
+  /** More logical servers in rg-test. */
+  readonly addServers?: readonly Server[];
+  /** More vaults (or Managed HSMs). */
+  readonly addVaults?: Estate['vaults'];
 }
 
 /** The test estate with the given managed instances and server fields; everything else as it is. */
 export function testEstateWith(changes: TestEstateChanges): Estate {
   const base = testEstate();
   const [sub] = base.subscriptions;
-  const grow = (rg: ResourceGroup, managedInstances: readonly TestManagedInstance[] | undefined): ResourceGroup => ({
+  const grow = (rg: ResourceGroup, managedInstances: readonly TestManagedInstance[] | undefined, addServers: readonly Server[] = []): ResourceGroup => ({
     ...rg,
-    servers: rg.servers.map((s) => ({ ...s, ...changes.servers?.[s.name] })),
+    servers: [...rg.servers.map((s) => ({ ...s, ...changes.servers?.[s.name] })), ...addServers],
     ...(managedInstances === undefined ? {} : { managedInstances }),
   });
   const [main, other] = sub!.resourceGroups;
   return {
     ...base,
-    subscriptions: [{ ...sub!, resourceGroups: [grow(main!, changes.managedInstances), grow(other!, changes.otherManagedInstances)] }],
+    subscriptions: [{ ...sub!, resourceGroups: [grow(main!, changes.managedInstances, changes.addServers), grow(other!, changes.otherManagedInstances)] }],
+    vaults: [...base.vaults, ...(changes.addVaults ?? [])],
   };
 }
 
@@ -72,14 +77,21 @@ export function testEstateWithTargetKinds(): Estate {
 }
 
 /** ROTATION_CONFIG `keys` for the test estate's logical servers: the geo pair and sql-plain, every protector switched. */
-export function testServerKeysConfig(): Record<string, { servers: { id: string; switchProtector: boolean; geoPrimary?: string }[] }> {
-  return {
-    [TEST_TDE_KEY]: {
-      servers: [
-        { id: testServerId('sql-primary'), switchProtector: true },
-        { id: testServerId('sql-secondary'), switchProtector: true, geoPrimary: testServerId('sql-primary') },
-        { id: testServerId('sql-plain'), switchProtector: true },
-      ],
-    },
-  };
+export function testServerKeysConfig(): Record<string, { servers: TestServerConfig[] }> {
+  return { [TEST_TDE_KEY]: { servers: [...testGeoPairConfig(), { id: testServerId('sql-plain'), switchProtector: true }] } };
+}
+
+/** A server entry of ROTATION_CONFIG. */
+export interface TestServerConfig {
+  readonly id: string;
+  readonly switchProtector: boolean;
+  readonly geoPrimary?: string;
+}
+
+/** ROTATION_CONFIG server entries for the test estate's geo pair: sql-secondary follows sql-primary, both switched. */
+export function testGeoPairConfig(): TestServerConfig[] {
+  return [
+    { id: testServerId('sql-primary'), switchProtector: true },
+    { id: testServerId('sql-secondary'), switchProtector: true, geoPrimary: testServerId('sql-primary') },
+  ];
 }

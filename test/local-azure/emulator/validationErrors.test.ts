@@ -1,14 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SqlManagementClient } from '@azure/arm-sql';
 import { testSqlManagementClient, useTestEmulator } from '../../support/emulatorFixture.js';
-import {
-  BAD_KEY_VERSION,
-  TDE_KEY_V2_NAME,
-  TDE_KEY_V2_URI,
-  TEST_RESOURCE_GROUP as RG,
-  TEST_TDE_VAULT,
-  TEST_TDE_VAULT_URL,
-} from '../../support/emulator.js';
+import { BAD_KEY_VERSION, TDE_KEY_V2_NAME, TDE_KEY_V2_URI, TEST_RESOURCE_GROUP as RG, TEST_TDE_VAULT, TEST_TDE_VAULT_URL } from '../../support/emulator.js';
 
 /** Runs an SDK call that must fail, and returns what the SDK surfaced. */
 async function failure(p: Promise<unknown>): Promise<{ statusCode: number | undefined; code: string | undefined }> {
