@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { checkSyncAgentHandoffs, type HandoffDeps } from '../../src/app/checkSyncAgentHandoffs.js';
 import { LogMetrics } from '../../src/app/metrics.js';
 import type { Notifier } from '../../src/app/ports.js';
-import type { RotationNotification } from '../../src/app/rotationNotification.js';
 import { rotateSyncAgentKeys, type SyncAgentDeps } from '../../src/app/rotateSyncAgentKeys.js';
 import type { SyncAgentConfig } from '../../src/config/appConfig.js';
 import { RotationError } from '../../src/domain/errors.js';
@@ -13,6 +12,7 @@ import { FakeServerDirectory } from '../support/fakes/fakeServerDirectory.js';
 import { FakeSyncAgents } from '../support/fakes/fakeSyncAgents.js';
 import { fakeRetryDeps } from '../support/fakes/fakeRetryDeps.js';
 import { expectNoSecretIn } from '../support/secrecy.js';
+import { RecordingNotifier } from '../support/fakes/recordingNotifier.js';
 
 const SUB = '00000000-1111-2222-3333-444444444444';
 const SERVER = `/subscriptions/${SUB}/resourceGroups/rg-sync/providers/Microsoft.Sql/servers/sql-a`;
@@ -20,14 +20,6 @@ const AGENT_1 = `${SERVER}/syncAgents/agent1`;
 const AGENT_2 = `${SERVER}/syncAgents/agent2`;
 const VAULT = 'https://contoso-sync.vault.azure.net';
 const MINUTE = 60_000;
-
-class RecordingNotifier implements Notifier {
-  readonly sent: RotationNotification[] = [];
-  notify(n: RotationNotification): Promise<void> {
-    this.sent.push(n);
-    return Promise.resolve();
-  }
-}
 
 function setup(config: Partial<SyncAgentConfig> = {}) {
   const clock = new FakeClock('2026-03-01T03:00:00Z');

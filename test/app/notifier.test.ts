@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { NotifyingFailureSink } from '../../src/app/notifyingFailureSink.js';
 import { notifySyncAgentRun } from '../../src/app/notifySyncAgentRun.js';
-import type { Notifier } from '../../src/app/ports.js';
-import type { RotationNotification } from '../../src/app/rotationNotification.js';
 import type { ReconcileWorkItem } from '../../src/domain/workItem.js';
 import { criticalDriftNotification } from '../../src/app/rotationNotification.js';
 import { CaptureLogger } from '../support/fakes/captureLogger.js';
 import { FakeClock } from '../support/fakes/fakeClock.js';
 import { FakeFailureSink } from '../support/fakes/fakeFailureSink.js';
+import { RecordingNotifier } from '../support/fakes/recordingNotifier.js';
 
 const KEY_ID = 'https://contoso-tde.vault.azure.net/keys/tde/0123456789abcdef0123456789abcdef';
 const SERVER = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Sql/servers/sql-a';
@@ -20,16 +19,6 @@ const ITEM: ReconcileWorkItem = {
   firstSeen: '2026-01-01T00:00:00.000Z',
   correlationId: 'evt-1',
 };
-
-class RecordingNotifier implements Notifier {
-  readonly sent: RotationNotification[] = [];
-  fail = false;
-  notify(n: RotationNotification): Promise<void> {
-    if (this.fail) return Promise.reject(new Error('boom'));
-    this.sent.push(n);
-    return Promise.resolve();
-  }
-}
 
 describe('Class: NotifyingFailureSink', () => {
   it('dead-letters through the inner sink, then notifies with the identifiers', async () => {

@@ -8,8 +8,6 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { DefaultAzureCredential } from '@azure/identity';
 import { checkSyncAgentHandoffs, type HandoffCheckResult } from '../../src/app/checkSyncAgentHandoffs.js';
 import { LogMetrics } from '../../src/app/metrics.js';
-import type { Notifier } from '../../src/app/ports.js';
-import type { RotationNotification } from '../../src/app/rotationNotification.js';
 import { rotateSyncAgentKeys, type SyncAgentDeps } from '../../src/app/rotateSyncAgentKeys.js';
 import { ArmSqlServerKeys } from '../../src/azure/armSqlServerKeys.js';
 import { ArmSyncAgents } from '../../src/azure/armSyncAgents.js';
@@ -21,18 +19,11 @@ import { fakeRetryDeps } from '../support/fakes/fakeRetryDeps.js';
 import { noRetrySqlClients, useTestEmulator } from '../support/emulatorFixture.js';
 import { testEstateWith, testSyncAgentId } from '../support/testEstates.js';
 import { TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID, TEST_SYNC_VAULT, TEST_SYNC_VAULT_URL } from '../support/emulator.js';
+import { RecordingNotifier } from '../support/fakes/recordingNotifier.js';
 
 const PICKS_UP = testSyncAgentId('sql-primary', 'picks-up');
 const NEVER = testSyncAgentId('sql-primary', 'never');
 const MINUTE = 60_000;
-
-class RecordingNotifier implements Notifier {
-  readonly sent: RotationNotification[] = [];
-  notify(n: RotationNotification): Promise<void> {
-    this.sent.push(n);
-    return Promise.resolve();
-  }
-}
 
 describe('Use case: sync-agent key handoff (against the emulator)', () => {
   let offsetMs = 0;

@@ -3,15 +3,7 @@ import { makeReconcileKeys } from '../../functions/reconcileKeys.js';
 import { makeRotationWorker } from '../../functions/rotationWorker.js';
 import type { FunctionTestEnv } from '../support/functionHarness.js';
 import { capturingContext, useFunctionTestEnv } from '../support/functionHarness.js';
-import {
-  TDE_KEY_V1,
-  TDE_KEY_V2,
-  TEST_RESOURCE_GROUP,
-  TEST_SERVERS,
-  TEST_SUBSCRIPTION_ID,
-  TEST_TDE_VAULT,
-  TEST_TDE_VAULT_URL,
-} from '../support/emulator.js';
+import { TDE_KEY_V1, TDE_KEY_V2, TEST_RESOURCE_GROUP, TEST_SERVERS, TEST_SUBSCRIPTION_ID, TEST_TDE_VAULT, TEST_TDE_VAULT_URL } from '../support/emulator.js';
 import { testEstateWith, testGeoPairConfig } from '../support/testEstates.js';
 
 const KEY = `${TEST_TDE_VAULT_URL}/keys/tde-key`;
