@@ -116,16 +116,10 @@ describe('Local host against the emulator', () => {
     };
   }
 
+  /** The same event in the CloudEvents 1.0 schema, with its fields named as Event Grid maps them. */
   function cloudEvent(version: string) {
-    return {
-      specversion: '1.0',
-      id: randomUUID(),
-      source: `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/rg-security/providers/Microsoft.KeyVault/vaults/${TEST_TDE_VAULT}`,
-      subject: 'tde-key',
-      type: 'Microsoft.KeyVault.KeyNewVersionCreated',
-      time: new Date().toISOString(),
-      data: keyEvent(version),
-    };
+    const { id, topic, subject, eventType, eventTime, data } = eventGridEvent(version);
+    return { specversion: '1.0', id, source: topic, subject, type: eventType, time: eventTime, data };
   }
 
   beforeEach(async () => {
