@@ -96,6 +96,11 @@ describe('Function: startLocalHost', () => {
     return host.eventGridWebhookUrl(name);
   }
 
+  /** An Event Grid delivery: a POST of the JSON body to the function's webhook, with these headers. */
+  function deliver(host: LocalHost, headers: Record<string, string>, body: unknown): Promise<Response> {
+    return fetch(webhook(host), { method: 'POST', headers, body: JSON.stringify(body) });
+  }
+
   /** An admin request as an operator's tool sends it: the run's key, a JSON body. */
   function admin(host: LocalHost, path: string, body?: unknown): Promise<Response> {
     return fetch(`${host.url}${path}`, {
@@ -129,11 +134,7 @@ describe('Function: startLocalHost', () => {
     const { calls, defs } = recordingFunctions();
     const host = await start(defs);
 
-    const res = await fetch(webhook(host), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'aeg-event-type': 'Notification' },
-      body: JSON.stringify([eventGridEvent('e1'), eventGridEvent('e2')]),
-    });
+    const res = await deliver(host, { 'content-type': 'application/json', 'aeg-event-type': 'Notification' }, [eventGridEvent('e1'), eventGridEvent('e2')]);
 
     expect(res.status).toBe(200);
     expect(calls.event.map((c) => (c.input as { id: string }).id)).toEqual(['e1', 'e2']);
@@ -144,22 +145,18 @@ describe('Function: startLocalHost', () => {
     const { calls, defs } = recordingFunctions();
     const host = await start(defs);
 
-    const res = await fetch(webhook(host), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'aeg-event-type': 'SubscriptionValidation' },
-      body: JSON.stringify([
-        {
-          id: 'v1',
-          topic: '/subscriptions/s',
-          subject: '',
-          eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent',
-          eventTime: '2025-08-01T10:00:00Z',
-          data: { validationCode: '512d38b6-c7b8-40c8-89fe-f46f9e9622b6', validationUrl: 'https://example.invalid/validate' },
-          dataVersion: '1',
-          metadataVersion: '1',
-        },
-      ]),
-    });
+    const res = await deliver(host, { 'content-type': 'application/json', 'aeg-event-type': 'SubscriptionValidation' }, [
+      {
+        id: 'v1',
+        topic: '/subscriptions/s',
+        subject: '',
+        eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent',
+        eventTime: '2025-08-01T10:00:00Z',
+        data: { validationCode: '512d38b6-c7b8-40c8-89fe-f46f9e9622b6', validationUrl: 'https://example.invalid/validate' },
+        dataVersion: '1',
+        metadataVersion: '1',
+      },
+    ]);
 
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ validationResponse: '512d38b6-c7b8-40c8-89fe-f46f9e9622b6' });
@@ -170,11 +167,7 @@ describe('Function: startLocalHost', () => {
     const { calls, defs } = recordingFunctions();
     const host = await start(defs);
 
-    const res = await fetch(webhook(host), {
-      method: 'POST',
-      headers: { 'content-type': 'application/cloudevents+json; charset=utf-8' },
-      body: JSON.stringify(cloudEvent('c1')),
-    });
+    const res = await deliver(host, { 'content-type': 'application/cloudevents+json; charset=utf-8' }, cloudEvent('c1'));
 
     expect(res.status).toBe(200);
     expect(calls.event.map((c) => c.input)).toEqual([cloudEvent('c1')]);
@@ -184,11 +177,7 @@ describe('Function: startLocalHost', () => {
     const { calls, defs } = recordingFunctions();
     const host = await start(defs);
 
-    const res = await fetch(webhook(host), {
-      method: 'POST',
-      headers: { 'content-type': 'application/cloudevents-batch+json' },
-      body: JSON.stringify([cloudEvent('c1'), cloudEvent('c2'), cloudEvent('c3')]),
-    });
+    const res = await deliver(host, { 'content-type': 'application/cloudevents-batch+json' }, [cloudEvent('c1'), cloudEvent('c2'), cloudEvent('c3')]);
 
     expect(res.status).toBe(200);
     expect(calls.event.map((c) => (c.input as { id: string }).id)).toEqual(['c1', 'c2', 'c3']);
@@ -228,11 +217,7 @@ describe('Function: startLocalHost', () => {
     ];
     const host = await start(defs);
 
-    const res = await fetch(webhook(host), {
-      method: 'POST',
-      headers: { 'aeg-event-type': 'Notification' },
-      body: JSON.stringify([eventGridEvent('e1')]),
-    });
+    const res = await deliver(host, { 'aeg-event-type': 'Notification' }, [eventGridEvent('e1')]);
 
     expect(res.status).toBe(500);
     expect(logs.some((l) => l.level === 'error' && l.message.includes('boom'))).toBe(true);
