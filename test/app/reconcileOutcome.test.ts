@@ -9,12 +9,13 @@ import { KEY, PLAIN, SUB, V1, V2, V3, item, keyName, keyVersion, protectorOn, re
 
 const MI = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-sql/providers/Microsoft.Sql/managedInstances/mi-1';
 const DB = `${SUB}/sql-plain/databases/sales`;
+/** Each kind of target as a table row: how the tests name it, its id, and what the outcome calls its key. */
+const SERVER_ROW = ['a logical server', PLAIN, 'server key'] as const;
+const INSTANCE_ROW = ['a managed instance', MI, 'instance key'] as const;
+const DATABASE_ROW = ['a database', DB, 'database key'] as const;
 
 describe('Function: reconcileTarget (outcomes and logs)', () => {
-  it.each([
-    ['a logical server', PLAIN, 'server key'],
-    ['a managed instance', MI, 'instance key'],
-  ])('reports what it did on %s, step by step', async (_label, target, word) => {
+  it.each([SERVER_ROW, INSTANCE_ROW])('reports what it did on %s, step by step', async (_label, target, word) => {
     // Prepare
     const f = reconcileFixture({ servers: [{ id: target, switchProtector: true }] });
     f.sql.addServer(target, protectorOn(V1), { [keyName(V1)]: `${KEY}/${V1}` });
@@ -30,41 +31,32 @@ describe('Function: reconcileTarget (outcomes and logs)', () => {
     ]);
   });
 
-  it('gives a database its key and protector in one update', async () => {
-    const f = reconcileFixture({ servers: [{ id: DB, switchProtector: true }] });
-    f.sql.addServer(DB, protectorOn(V1), { [keyName(V1)]: `${KEY}/${V1}` });
-
-    const outcome = await reconcileTarget(f.deps, item(DB));
-
-    expect(outcome).toEqual({ kind: 'rotated', target: DB, detail: `database key ${keyName(V3)} added; protector switched from version ${V1} to ${V3}` });
-    expect(f.sql.writes.map((w) => w.op)).toEqual(['setProtector']);
-    expect(f.sql.protector(DB).serverKeyName).toBe(keyName(V3));
-  });
-
-  it('only switches the protector of a database that already holds the key', async () => {
-    const f = reconcileFixture({ servers: [{ id: DB, switchProtector: true }] });
-    f.sql.addServer(DB, protectorOn(V1), { [keyName(V1)]: `${KEY}/${V1}`, [keyName(V3)]: `${KEY}/${V3}` });
-
-    const outcome = await reconcileTarget(f.deps, item(DB));
-
-    expect(outcome).toEqual({ kind: 'rotated', target: DB, detail: `protector switched from version ${V1} to ${V3}` });
-  });
-
-  it('adds the key of a database that does not switch, in an update of its own', async () => {
-    const f = reconcileFixture({ servers: [{ id: DB, switchProtector: false }] });
-    f.sql.addServer(DB, protectorOn(V1), { [keyName(V1)]: `${KEY}/${V1}` });
-
-    const outcome = await reconcileTarget(f.deps, item(DB));
-
-    expect(outcome).toEqual({ kind: 'rotated', target: DB, detail: `database key ${keyName(V3)} added; protector not managed here (switchProtector is false)` });
-    expect(f.sql.writes.map((w) => w.op)).toEqual(['upsertKey']);
-  });
-
   it.each([
-    ['a logical server', PLAIN, 'server key'],
-    ['a managed instance', MI, 'instance key'],
-    ['a database', DB, 'database key'],
-  ])('says a converged %s is converged, and why its protector stays', async (_label, target, word) => {
+    ['gives a database its key and protector in one update', true, [V1], `database key ${keyName(V3)} added; protector switched from version ${V1} to ${V3}`, ['setProtector'], V3],
+    ['only switches the protector of a database that already holds the key', true, [V1, V3], `protector switched from version ${V1} to ${V3}`, ['setProtector'], V3],
+    [
+      'adds the key of a database that does not switch, in an update of its own',
+      false,
+      [V1],
+      `database key ${keyName(V3)} added; protector not managed here (switchProtector is false)`,
+      ['upsertKey'],
+      V1,
+    ],
+  ] as const)('%s', async (_name, switchProtector, held, detail, writes, protectorAfter) => {
+    // Prepare
+    const f = reconcileFixture({ servers: [{ id: DB, switchProtector }] });
+    f.sql.addServer(DB, protectorOn(V1), Object.fromEntries(held.map((v) => [keyName(v), `${KEY}/${v}`])));
+
+    // Act
+    const outcome = await reconcileTarget(f.deps, item(DB));
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'rotated', target: DB, detail });
+    expect(f.sql.writes.map((w) => w.op)).toEqual(writes);
+    expect(f.sql.protector(DB).serverKeyName).toBe(keyName(protectorAfter));
+  });
+
+  it.each([SERVER_ROW, INSTANCE_ROW, DATABASE_ROW])('says a converged %s is converged, and why its protector stays', async (_label, target, word) => {
     const f = reconcileFixture({ servers: [{ id: target, switchProtector: true }] });
     f.sql.addServer(target, protectorOn(undefined), { [keyName(V3)]: `${KEY}/${V3}` });
 
