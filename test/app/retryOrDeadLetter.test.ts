@@ -13,6 +13,8 @@ const ITEM: WorkItem = {
   firstSeen: '2026-01-01T00:00:00.000Z',
   correlationId: 'evt-1',
 };
+/** What every log line about ITEM carries: its identifiers (never firstSeen). */
+const ITEM_LOGGED = { kind: 'reconcile', attempt: 1, correlationId: 'evt-1', target: ITEM.target, key: ITEM.key };
 
 async function fateAt(attempt: number, code: ErrorCode): Promise<string> {
   const deps = fakeRetryDeps({ policy: DEFAULT_RETRY_POLICY });
@@ -55,12 +57,8 @@ describe('Function: retryOrDeadLetter (what it schedules, records and logs)', ()
       [
         'warn',
         {
-          kind: 'reconcile',
-          attempt: 1,
-          correlationId: 'evt-1',
+          ...ITEM_LOGGED,
           runId: 'run-1',
-          target: ITEM.target,
-          key: ITEM.key,
           versionHint: 'a'.repeat(32),
           code: 'ServiceUnavailable',
           errorClass: 'retriable',
@@ -99,11 +97,7 @@ describe('Function: retryOrDeadLetter (what it schedules, records and logs)', ()
       [
         'error',
         {
-          kind: 'reconcile',
-          attempt: 1,
-          correlationId: 'evt-1',
-          target: ITEM.target,
-          key: ITEM.key,
+          ...ITEM_LOGGED,
           code: 'NotInConfig',
           errorClass: 'terminal',
           reason: 'NotInConfig',
