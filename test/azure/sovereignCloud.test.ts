@@ -1,25 +1,18 @@
 import { DefaultAzureCredential } from '@azure/identity';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ArmSqlServerKeys } from '../../src/azure/armSqlServerKeys.js';
 import { KeyVaultKeyReader } from '../../src/azure/keyVaultKeyReader.js';
 import { SqlClientFactory, armCloudOptions } from '../../src/azure/sqlClientFactory.js';
 import { AZURE_CLOUDS } from '../../src/domain/azureCloud.js';
 import { isRotationError } from '../../src/domain/errors.js';
 import { parseKeyId } from '../../src/domain/keyId.js';
-import type { RunningEmulator } from '@sql-key-rotation/local-azure';
-import { TDE_KEY_V1, TDE_KEY_V1_NAME, TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID, startTestEmulator } from '../support/emulator.js';
+import { useTestEmulator } from '../support/emulatorFixture.js';
+import { TDE_KEY_V1, TDE_KEY_V1_NAME, testServerId } from '../support/emulator.js';
 
-const PLAIN = `/subscriptions/${TEST_SUBSCRIPTION_ID}/resourceGroups/${TEST_RESOURCE_GROUP}/providers/Microsoft.Sql/servers/sql-plain`;
+const PLAIN = testServerId('sql-plain');
 
 describe('Sovereign clouds (real @azure/arm-sql and @azure/keyvault-keys against the emulator)', () => {
-  let emulator: RunningEmulator;
-
-  beforeAll(async () => {
-    emulator = await startTestEmulator();
-  });
-  afterAll(async () => {
-    await emulator.stop();
-  });
+  const emulator = useTestEmulator();
 
   it.each([
     ['AzureChinaCloud', 'management.chinacloudapi.cn'],

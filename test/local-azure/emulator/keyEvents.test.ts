@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DefaultAzureCredential } from '@azure/identity';
 import { KeyClient } from '@azure/keyvault-keys';
-import type { RunningEmulator } from '@sql-key-rotation/local-azure';
-import { startTestEmulator, TEST_SUBSCRIPTION_ID, TEST_TDE_VAULT, TEST_TDE_VAULT_URL } from '../../support/emulator.js';
+import { useTestEmulator } from '../../support/emulatorFixture.js';
+import { TEST_SUBSCRIPTION_ID, TEST_TDE_VAULT, TEST_TDE_VAULT_URL } from '../../support/emulator.js';
 
 interface Received {
   headers: IncomingHttpHeaders;
@@ -13,7 +13,6 @@ interface Received {
 }
 
 describe('Emulator: KeyNewVersionCreated delivery', () => {
-  let emulator: RunningEmulator;
   let receiver: Server;
   let url: string;
   let received: Received[] = [];
@@ -31,24 +30,27 @@ describe('Emulator: KeyNewVersionCreated delivery', () => {
     });
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/runtime/webhooks/eventgrid?functionName=onKeyEvent`;
-    emulator = await startTestEmulator({ eventWebhook: { url } });
   });
+  // Started after the receiver above, so that the emulator delivers to its url.
+  const emulator = useTestEmulator(() => ({ eventWebhook: { url } }));
   afterEach(() => {
     received = [];
     answer = 200;
     emulator.setEventWebhook({ url });
   });
   afterAll(async () => {
-    await emulator.stop();
     await new Promise((r) => receiver.close(r));
   });
 
   it('posts an Event Grid schema event when a key is rotated through the Key Vault API', async () => {
+    // Prepare
     const keys = new KeyClient(TEST_TDE_VAULT_URL, new DefaultAzureCredential());
 
+    // Act
     const rotated = await keys.rotateKey('tde-key');
     await emulator.flushEvents();
 
+    // Assess
     expect(received).toHaveLength(1);
     const { headers, body } = received[0]!;
     expect(headers['aeg-event-type']).toBe('Notification');
@@ -82,10 +84,13 @@ describe('Emulator: KeyNewVersionCreated delivery', () => {
   });
 
   it('posts a CloudEvents 1.0 event when configured for that schema', async () => {
+    // Prepare
     emulator.setEventWebhook({ url, schema: 'CloudEventSchemaV1_0' });
 
+    // Act
     const id = await emulator.rotateKey(TEST_TDE_VAULT, 'tde-key');
 
+    // Assess
     expect(received[0]!.headers['content-type']).toContain('application/cloudevents+json');
     expect(received[0]!.body).toMatchObject({
       specversion: '1.0',
@@ -97,11 +102,14 @@ describe('Emulator: KeyNewVersionCreated delivery', () => {
   });
 
   it('logs and counts a failed delivery instead of throwing', async () => {
+    // Prepare
     answer = 500;
     const failedBefore = emulator.events.failed;
 
+    // Act
     await expect(emulator.rotateKey(TEST_TDE_VAULT, 'tde-key')).resolves.toMatch(/^https:\/\/test-tde\.vault\.azure\.net\/keys\/tde-key\/[0-9a-f]{32}$/);
 
+    // Assess
     expect(emulator.events.failed).toBe(failedBefore + 1);
   });
 

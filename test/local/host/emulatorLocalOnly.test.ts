@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { checkBearer, mintToken, type RunningEmulator } from '@sql-key-rotation/local-azure';
-import { startTestEmulator } from '../../support/emulator.js';
+import { checkBearer, mintToken } from '@sql-key-rotation/local-azure';
+import { useTestEmulator } from '../../support/emulatorFixture.js';
 
 /** Whether a TCP connection to address:port is accepted and kept. */
 function reachable(address: string, port: number): Promise<boolean> {
@@ -27,16 +27,11 @@ const external = Object.values(networkInterfaces())
   .find((i) => i !== undefined && !i.internal && i.family === 'IPv4')?.address;
 
 describe('Function: startEmulator (local only)', () => {
-  let emulator: RunningEmulator;
+  const emulator = useTestEmulator();
   let port: number;
 
-  beforeAll(async () => {
-    emulator = await startTestEmulator();
+  beforeAll(() => {
     port = Number(new URL(emulator.proxyUrl).port);
-  });
-
-  afterAll(async () => {
-    await emulator.stop();
   });
 
   it('listens on 127.0.0.1', async () => {
@@ -70,12 +65,15 @@ describe('Function: checkBearer (with a signing key)', () => {
   });
 
   it('refuses an unsigned token, a token of another key and a token whose claims were changed', () => {
+    // Prepare
     const signed = mintToken(claims, key);
     const [h, , sig] = signed.split('.');
     const changed = `${h!}.${Buffer.from(JSON.stringify({ ...claims, exp: now + 999_999 })).toString('base64url')}.${sig!}`;
 
+    // Act
     const answers = [mintToken(claims), mintToken(claims, randomBytes(32)), changed].map((t) => checkBearer(`Bearer ${t}`, audiences, now, key));
 
+    // Assess
     expect(answers.map((a) => (a.ok ? 'ok' : a.problem))).toEqual(['malformed', 'malformed', 'malformed']);
   });
 });
