@@ -165,9 +165,13 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       for (;;) {
         signal?.throwIfAborted();
         const left = queue?.peekAll().length ?? 0;
-        if (running.size === 0 && left === 0) return;
+        // The pump's count covers what follows an invocation: completing, rescheduling or dead-lettering its message.
+        const settling = triggers.busy;
+        if (running.size === 0 && left === 0 && settling === 0) return;
         if (Date.now() >= deadline) {
-          throw new Error(`host not idle after ${timeoutMs} ms: ${running.size} invocations running, ${left} queued`);
+          throw new Error(
+            `host not idle after ${timeoutMs} ms: ${running.size} invocations running, ${settling} messages settling, ${left} queued`,
+          );
         }
         await new Promise((r) => setTimeout(r, 25));
       }

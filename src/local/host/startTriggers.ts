@@ -42,6 +42,8 @@ export interface HostTriggers {
   readonly queue: LocalDurableQueue | undefined;
   /** Starts the queue pumps. */
   start(): void;
+  /** Messages the embedded queue's pump is handling now, settlement (complete, retry, dead letter) included. */
+  readonly busy: number;
   /** Runs the timers marked runOnStartup once, now. */
   runOnStartup(): void;
   /** Stops the timers and drains the pumps (invocations they started may still run). */
@@ -118,6 +120,9 @@ export async function startTriggers(o: TriggerOptions): Promise<HostTriggers> {
 
   return {
     queue,
+    get busy() {
+      return localPump?.busy ?? 0;
+    },
     start: () => {
       localPump?.start();
       for (const p of busPumps) p.start();
