@@ -4,11 +4,11 @@
  * Handlers are made from `env.services` (makeX(() => env.services)): no process.env rewriting for the config.
  */
 import { InvocationContext, type TriggerMetadata } from '@azure/functions';
-import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { beforeEach } from 'vitest';
 import { createServices, type ServiceOverrides, type Services } from '../../src/compositionRoot.js';
 import { loadConfig } from '../../src/config/loadConfig.js';
 import type { EmulatorOptions, RunningEmulator } from '@sql-key-rotation/local-azure';
-import { startTestEmulator } from './emulator.js';
+import { useTestEmulator } from './emulatorFixture.js';
 import { fastPolls } from './fastPolls.js';
 import { FakeFailureSink } from './fakes/fakeFailureSink.js';
 import { FakeWorkQueue } from './fakes/fakeWorkQueue.js';
@@ -33,7 +33,7 @@ export interface FunctionTestEnv {
   overrides: ServiceOverrides;
 }
 
-/** Registers the hooks; read the returned object's fields inside tests (they change per test). */
+/** Registers the hooks (the emulator's through useTestEmulator); read the returned object's fields inside tests (they change per test). */
 export function useFunctionTestEnv(rotationConfig: unknown, emulatorOptions: Partial<EmulatorOptions> = {}): FunctionTestEnv {
   let built: Services | undefined;
   const env = {
@@ -48,20 +48,12 @@ export function useFunctionTestEnv(rotationConfig: unknown, emulatorOptions: Par
       return built;
     },
   } as FunctionTestEnv & { emulator: RunningEmulator; queue: FakeWorkQueue; failures: FakeFailureSink };
-  beforeAll(async () => {
-    env.emulator = await startTestEmulator(emulatorOptions);
-  });
-  afterAll(async () => {
-    await env.emulator.stop();
-  });
+  env.emulator = useTestEmulator(emulatorOptions);
   beforeEach(() => {
     built = undefined;
     env.overrides = {};
     env.queue = new FakeWorkQueue();
     env.failures = new FakeFailureSink();
-  });
-  afterEach(() => {
-    env.emulator.faults.clear();
   });
   return env;
 }
