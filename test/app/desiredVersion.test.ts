@@ -37,24 +37,30 @@ describe('Function: desiredVersion', () => {
     ['listed without a creation time', { createdOn: undefined }],
     ['listed without a version', { version: '' }],
   ])('passes over a newer version %s without reading it', async (_label, overrides) => {
+    // Prepare
     const keys = reader(keyVersion(V1, '2026-01-01T00:00:00Z'), keyVersion(V2, '2026-03-01T00:00:00Z', overrides));
 
+    // Act
     const d = await desiredVersion(keys, key, NOW);
 
+    // Assess
     expect(d.version).toBe(V1);
     expect(d.refused).toEqual([]);
     expect(keys.reads).toBe(1);
   });
 
   it('passes over a newer version Azure would refuse, newest first, with the code', async () => {
+    // Prepare
     const keys = reader(
       keyVersion(V1, '2026-01-01T00:00:00Z'),
       keyVersion(V2, '2026-03-01T00:00:00Z', { keySize: 4096 }),
       keyVersion(V3, '2026-05-01T00:00:00Z', { keyType: 'EC' }),
     );
 
+    // Act
     const d = await desiredVersion(keys, key, NOW);
 
+    // Assess
     expect(d.version).toBe(V1);
     expect(d.refused.map((r) => [r.version, r.code])).toEqual([
       [V3, 'AzureKeyVaultRsaKeyNotSupported'],
@@ -67,11 +73,14 @@ describe('Function: desiredVersion', () => {
     ['a KeyDisabled code', new RotationError('KeyDisabled', 'terminal', 'disabled'), 'AzureKeyVaultKeyDisabled'],
     ['404 (deleted since the listing)', new RotationError('KeyNotFound', 'terminal', 'gone', { details: { statusCode: 404 } }), 'KeyVersionNotFound'],
   ])('passes over a version whose read answers %s', async (_label, error, code) => {
+    // Prepare
     const keys = standard();
     keys.faults.failAlways(`${KEY}/${V3}`, error);
 
+    // Act
     const d = await desiredVersion(keys, key, NOW);
 
+    // Assess
     expect(d.version).toBe(V2);
     expect(d.refused).toEqual([{ version: V3, code, reason: `key ${KEY}/${V3} cannot be read (${error.code})` }]);
   });
@@ -95,13 +104,16 @@ describe('Function: desiredVersion', () => {
 
   describe('the version the trigger names (a hint)', () => {
     it('reads a hinted version the listing does not show yet, and takes it when newest', async () => {
+      // Prepare
       const keys = standard();
       const listed = await keys.listVersions(key);
       keys.add(keyVersion(V4, '2026-05-20T00:00:00Z'));
       keys.listVersions = () => Promise.resolve(listed);
 
+      // Act
       const d = await desiredVersion(keys, key, NOW, V4.toUpperCase());
 
+      // Assess
       expect(d.version).toBe(V4);
     });
 
@@ -109,13 +121,16 @@ describe('Function: desiredVersion', () => {
       ['disabled', { enabled: false }],
       ['without a creation time', { createdOn: undefined }],
     ])('ignores a hinted version that is %s', async (_label, overrides) => {
+      // Prepare
       const keys = standard();
       const listed = await keys.listVersions(key);
       keys.add(keyVersion(V4, '2026-05-20T00:00:00Z', overrides));
       keys.listVersions = () => Promise.resolve(listed);
 
+      // Act
       const d = await desiredVersion(keys, key, NOW, V4);
 
+      // Assess
       expect(d.version).toBe(V3);
     });
 
@@ -133,10 +148,13 @@ describe('Function: desiredVersion', () => {
     });
 
     it('does not read a hinted version the listing shows, whatever its case', async () => {
+      // Prepare
       const keys = standard();
 
+      // Act
       const d = await desiredVersion(keys, key, NOW, V2.toUpperCase());
 
+      // Assess
       expect(d.version).toBe(V3);
       expect(keys.reads).toBe(1);
     });
@@ -151,10 +169,13 @@ describe('Function: desiredVersion', () => {
     const VB = 'cd'.repeat(16);
 
     it('does not read a hinted version the listing shows in another case', async () => {
+      // Prepare
       const keys = reader(keyVersion(VA, '2026-01-01T00:00:00Z'), keyVersion(VB, '2026-02-01T00:00:00Z'));
 
+      // Act
       await desiredVersion(keys, key, NOW, VA.toUpperCase());
 
+      // Assess
       expect(keys.reads).toBe(1);
     });
 
@@ -188,19 +209,25 @@ describe('Function: desiredVersion', () => {
     });
 
     it('keeps the listing order when the latest cannot be read', async () => {
+      // Prepare
       const keys = tied();
       keys.faults.failAlways(KEY, new RotationError('ServiceUnavailable', 'retriable', 'down'));
 
+      // Act
       const d = await desiredVersion(keys, key, NOW);
 
+      // Assess
       expect(d.version).toBe(V3);
     });
 
     it('does not ask for the latest when the newest version stands alone', async () => {
+      // Prepare
       const keys = reader(keyVersion(V1, '2026-01-01T00:00:00Z'), keyVersion(V2, '2026-01-01T00:00:00Z'), keyVersion(V3, '2026-05-01T00:00:00Z'));
 
+      // Act
       await desiredVersion(keys, key, NOW);
 
+      // Assess
       expect(keys.reads).toBe(1);
     });
   });

@@ -21,6 +21,7 @@ describe('Duplicate Event Grid deliveries', () => {
   });
 
   it('produce one reconcile item per server on a queue with duplicate detection, one session per server', async () => {
+    // Prepare
     const dir = mkdtempSync(join(tmpdir(), 'dup-events-'));
     dirs.push(dir);
     const clock = new FakeClock('2026-06-01T00:00:00Z');
@@ -34,12 +35,14 @@ describe('Duplicate Event Grid deliveries', () => {
     };
     const event = { eventId: 'evt-dup', key: parseKeyId(`${KEY}/${V2}`) as KeyId & { version: string } };
 
+    // Act
     await acceptKeyEvent(deps, event);
     clock.advance(60_000);
     // Event Grid redelivers the same event (same id) and a second subscription delivers a copy (another id).
     await acceptKeyEvent(deps, event);
     await acceptKeyEvent(deps, { ...event, eventId: 'evt-dup-copy' });
 
+    // Assess
     const targets = queue.peekAll().map((m) => (m.body as { target: string }).target);
     expect(targets.sort()).toEqual([...SERVERS].sort());
     expect(new Set(queue.peekAll().map((m) => m.sessionId)).size).toBe(SERVERS.length);

@@ -22,12 +22,15 @@ const ITEM: ReconcileWorkItem = {
 
 describe('Class: NotifyingFailureSink', () => {
   it('dead-letters through the inner sink, then notifies with the identifiers', async () => {
+    // Prepare
     const inner = new FakeFailureSink();
     const notifier = new RecordingNotifier();
     const sink = new NotifyingFailureSink(inner, notifier, new FakeClock(), new CaptureLogger());
 
+    // Act
     await sink.deadLetter(ITEM, 'ServerKeyNotFound', 'the server has no such key');
 
+    // Assess
     expect(inner.deadLetters).toHaveLength(1);
     expect(notifier.sent).toEqual([
       {
@@ -58,13 +61,16 @@ describe('Class: NotifyingFailureSink', () => {
   });
 
   it('never fails a dead-letter because the notifier failed', async () => {
+    // Prepare
     const notifier = new RecordingNotifier();
     notifier.fail = true;
     const logger = new CaptureLogger();
     const sink = new NotifyingFailureSink(new FakeFailureSink(), notifier, new FakeClock(), logger);
 
+    // Act
     await sink.deadLetter(ITEM, 'X', 'y');
 
+    // Assess
     expect(logger.at('warn').map((l) => l.message)).toEqual(['Notification not delivered']);
   });
 });
@@ -102,26 +108,32 @@ describe('Notifications name the kind of target', () => {
   });
 
   it('a dead-lettered reconcile item of a database says database', async () => {
+    // Prepare
     const notifier = new RecordingNotifier();
     const sink = new NotifyingFailureSink(new FakeFailureSink(), notifier, new FakeClock('2026-01-01T00:00:00Z'), new CaptureLogger());
 
+    // Act
     await sink.deadLetter({ ...ITEM, target: DB }, 'PerDBCMKNotSupportedWithLTR', 'Database-level CMK is not supported with LTR');
 
+    // Assess
     expect(notifier.sent[0]).toMatchObject({ kind: 'deadLetter', target: DB, targetKind: 'database', reason: 'PerDBCMKNotSupportedWithLTR' });
   });
 });
 
 describe('Function: notifySyncAgentRun', () => {
   it('names agent, secret name and outcome only: no reason text', async () => {
+    // Prepare
     const notifier = new RecordingNotifier();
     const agent = `${SERVER}/syncAgents/a1`;
 
+    // Act
     await notifySyncAgentRun(
       notifier,
       { correlationId: 'r', trigger: 'timer', outcomes: [{ kind: 'failed', target: agent, code: 'SecretWriteFailed', reason: 'free text that could say anything' }], secretNames: new Map([[agent.toLowerCase(), 'a1-key']]) },
       { clock: new FakeClock(), logger: new CaptureLogger() },
     );
 
+    // Assess
     expect(notifier.sent[0]).toMatchObject({ agents: [{ agent, secretName: 'a1-key', outcome: 'failed', code: 'SecretWriteFailed' }] });
     expect(JSON.stringify(notifier.sent)).not.toContain('free text');
   });

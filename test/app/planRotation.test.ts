@@ -92,14 +92,17 @@ describe('Function: desiredVersion', () => {
 
 describe('Function: planRotation', () => {
   it('agrees with the rotation: the plan switches exactly the protectors the rotation switches', async () => {
+    // Prepare
     const { sql, target, deps } = setup();
 
+    // Act
     const plan = await planRotation(deps, { target });
     expect(sql.writes).toEqual([]);
     for (const s of plan.servers) {
       await reconcileTarget(deps, { kind: 'reconcile', key: KEY, target: s.server, attempt: 1, firstSeen: '2026-01-01T00:00:00Z', correlationId: 'c' });
     }
 
+    // Assess
     const planned = plan.servers.flatMap((s) => s.actions.map((a) => `${a.action}:${s.server.split('/').at(-1) ?? ''}`));
     const done = sql.writes.map((w) => `${w.op === 'upsertKey' ? 'addKey' : 'switchProtector'}:${w.server.split('/').at(-1) ?? ''}`);
     expect(planned.filter((p) => p.startsWith('switchProtector'))).toEqual(['switchProtector:sql-older']);
@@ -107,10 +110,13 @@ describe('Function: planRotation', () => {
   });
 
   it('gives each protector left alone its reason', async () => {
+    // Prepare
     const { target, deps } = setup();
 
+    // Act
     const plan = await planRotation(deps, { target });
 
+    // Assess
     const skip = (n: string) => plan.servers.find((s) => s.server.endsWith(`/sql-${n}`))?.note;
     expect(skip('same')).toBe('protector already on this version');
     expect(skip('newer')).toBe(`protector keeps version ${V3}, which is newer`);
@@ -121,11 +127,14 @@ describe('Function: planRotation', () => {
   });
 
   it('turns an unreadable server into an error value and plans the others', async () => {
+    // Prepare
     const { sql, target, deps } = setup();
     const broken: KeyTarget = { ...target, servers: [...target.servers, { id: `${SUB}/sql-missing`, switchProtector: true }] };
 
+    // Act
     const plan = await planRotation(deps, { target: broken });
 
+    // Assess
     expect(plan.servers.at(-1)).toMatchObject({ server: `${SUB}/sql-missing`, actions: [], error: { code: 'ResourceNotFound' } });
     expect(plan.servers).toHaveLength(SCENARIOS.length + 1);
     expect(sql.writes).toEqual([]);

@@ -107,10 +107,13 @@ describe('Function: sessionIdFor', () => {
   });
 
   it('is a hash of the whole id and its last 80 characters beyond that', () => {
+    // Prepare
     const long = `/${'A'.repeat(MAX_SESSION_ID_LENGTH)}-Tail`;
 
+    // Act
     const id = sessionIdFor({ target: long });
 
+    // Assess
     expect(id).toMatch(/^[0-9a-f]{40}~/);
     expect(id).toHaveLength(40 + 1 + 80);
     expect(id.endsWith(long.toLowerCase().slice(-80))).toBe(true);

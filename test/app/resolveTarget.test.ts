@@ -17,10 +17,13 @@ async function refusal(p: Promise<unknown>): Promise<{ code: string; errorClass:
 
 describe('Function: resolveTarget (the authority gate)', () => {
   it('resolves a configured target with what the config says of it', async () => {
+    // Prepare
     const f = reconcileFixture();
 
+    // Act
     const r = await resolveTarget(f.deps, item(PRIMARY.toUpperCase().replace('/SUBSCRIPTIONS/', '/subscriptions/')));
 
+    // Assess
     expect(r.key).toBe(f.target.key);
     expect(r.keyTarget).toBe(f.target);
     expect(r.target).toEqual({ kind: 'server', id: PRIMARY, source: 'config', switchProtector: true, geoSecondaries: [SECONDARY] });
@@ -53,10 +56,13 @@ describe('Function: resolveTarget (the authority gate)', () => {
     ['another geo primary', SECONDARY, { claims: { geoPrimary: PLAIN } }, /geo primary/],
     ['a version other than the hint', PLAIN, { versionHint: V1, claims: { keyVersion: V2 } }, /does not match/],
   ] as const)('refuses a message that claims %s (NotInConfig, terminal)', async (_label, target, fields, words) => {
+    // Prepare
     const f = reconcileFixture({ servers: [{ id: PRIMARY, switchProtector: true }, { id: SECONDARY, switchProtector: true, geoPrimary: PRIMARY }, { id: PLAIN, switchProtector: false }] });
 
+    // Act
     const e = await refusal(resolveTarget(f.deps, item(target, fields)));
 
+    // Assess
     expect(e).toMatchObject({ code: 'NotInConfig', errorClass: 'terminal' });
     expect(e.message).toMatch(words);
   });
@@ -69,10 +75,13 @@ describe('Function: resolveTarget (the authority gate)', () => {
     }
 
     it('resolves a target of a discovery scope whose protector is on the key, with the protector it read', async () => {
+      // Prepare
       const f = discovery();
 
+      // Act
       const r = await resolveTarget(f.deps, item(FOUND));
 
+      // Assess
       expect(r.target).toEqual({ kind: 'server', id: FOUND, source: 'discovery', switchProtector: true, geoSecondaries: [] });
       expect(r.protector).toEqual(protectorOn(V1));
     });
@@ -82,10 +91,13 @@ describe('Function: resolveTarget (the authority gate)', () => {
       ['service-managed', { serverKeyName: 'ServiceManaged', serverKeyType: 'ServiceManaged' as const, autoRotationEnabled: false }, /is not protected by key/],
       ['on an unreadable key uri', { ...protectorOn(V1), uri: 'not a uri' }, /is not protected by key/],
     ])('refuses a discovered target whose protector is %s', async (_label, protector, words) => {
+      // Prepare
       const f = discovery(protector);
 
+      // Act
       const e = await refusal(resolveTarget(f.deps, item(FOUND)));
 
+      // Assess
       expect(e).toMatchObject({ code: 'NotInConfig' });
       expect(e.message).toMatch(words);
     });
@@ -98,11 +110,14 @@ describe('Function: resolveTarget (the authority gate)', () => {
     });
 
     it('refuses an id in a scope that names no target, without reading anything', async () => {
+      // Prepare
       const f = discovery();
       f.sql.readFaults.failAlways(`${SCOPE}/providers/Microsoft.Web/sites/app`, new Error('must not be read'));
 
+      // Act
       const e = await refusal(resolveTarget(f.deps, item(`${SCOPE}/providers/Microsoft.Web/sites/app`)));
 
+      // Assess
       expect(e.message).toMatch(/is not the id of a logical server, managed instance or database/);
     });
 

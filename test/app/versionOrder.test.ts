@@ -24,11 +24,14 @@ describe('Function: currentVersionState', () => {
     ['a deleted version (404) is unusable', () => undefined, { state: 'unusable', code: 'KeyVersionNotFound' }],
   ];
   it.each(cases)('%s', async (_name, arrange, expected) => {
+    // Prepare
     const keys = new FakeKeyReader();
     arrange(keys);
 
+    // Act
     const state = await currentVersionState(keys, id(V1), NOW);
 
+    // Assess
     expect(state.state).toBe(expected.state);
     if (state.state === 'unusable') expect(state.code).toBe(expected.code);
   });

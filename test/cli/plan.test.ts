@@ -32,10 +32,13 @@ describe('CLI: plan', () => {
   });
 
   it('makes no write: the emulator sees only reads', async () => {
+    // Prepare
     emulator.stats.reset();
 
+    // Act
     const run = await cli(['plan']);
 
+    // Assess
     expect(run.code).toBe(0);
     expect(emulator.stats.requests).toBeGreaterThan(0);
     expect(emulator.stats.log.filter((e) => WRITES.has(e.method)).map((e) => `${e.method} ${e.route}`)).toEqual([]);
@@ -43,13 +46,16 @@ describe('CLI: plan', () => {
   });
 
   it('says the protector is left to Azure when auto-rotation is on', async () => {
+    // Prepare
     const primary = emulator.state.server(TEST_SUBSCRIPTION_ID, TEST_RESOURCE_GROUP, 'sql-primary');
     if (!primary) throw new Error('no sql-primary in the test estate');
     primary.protector.autoRotationEnabled = true;
 
+    // Act
     const plan = (await cli(['plan', '--json'])).json<PlanJson>().keys[0]!;
     primary.protector.autoRotationEnabled = false;
 
+    // Assess
     const p = plan.servers.find((s) => s.server === PRIMARY)!;
     expect(p.protector!.autoRotationEnabled).toBe(true);
     expect(p.actions.map((a) => a.action)).toEqual(['addKey']);
@@ -93,10 +99,13 @@ describe('CLI: plan', () => {
   });
 
   it('maps an unreachable Key Vault to one line, exit 1, no stack trace', async () => {
+    // Prepare
     emulator.faults.inject({ kind: 'connectionReset', url: /test-tde\.vault\.azure\.net/ });
 
+    // Act
     const run = await cli(['plan'], { config: testRotationConfig() });
 
+    // Assess
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^error: cannot reach Azure \(vault test-tde, tde-key\)/);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
@@ -105,10 +114,13 @@ describe('CLI: plan', () => {
 
   // From here on the estate changes: rotated to V2, then a refused V3.
   it('treats --version as a hint: an older version plans nothing, the protector never goes backwards', async () => {
+    // Prepare
     await cli(['rotate', '--key', TDE_KEY]);
 
+    // Act
     const plan = (await cli(['plan', '--key', TDE_KEY, '--version', TDE_KEY_V1, '--json'])).json<PlanJson>().keys[0]!;
 
+    // Assess
     expect(plan.version).toBe(TDE_KEY_V2);
     expect(plan.hintNotUsed).toBe(TDE_KEY_V1);
     const p = plan.servers.find((s) => s.server === PRIMARY)!;
@@ -117,10 +129,13 @@ describe('CLI: plan', () => {
   });
 
   it('passes over a newer version Azure would refuse, saying why, and plans nothing for it', async () => {
+    // Prepare
     const v3 = (await emulator.rotateKey('test-tde', 'tde-key', { keySize: 1024 })).split('/').pop() ?? '';
 
+    // Act
     const run = await cli(['plan', '--json']);
 
+    // Assess
     const plan = run.json<PlanJson>().keys[0]!;
     expect(plan.version).toBe(TDE_KEY_V2);
     expect(plan.refused).toEqual([expect.objectContaining({ version: v3, code: 'AzureKeyVaultRsaKeyNotSupported' })]);

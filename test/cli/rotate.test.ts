@@ -28,11 +28,14 @@ describe('CLI: rotate', () => {
   });
 
   it('runs the plan: keys everywhere, secondary before primary, protectors switched where configured', async () => {
+    // Prepare
     const v = await newVersion();
     emulator.stats.reset();
 
+    // Act
     const run = await cli(['rotate', '--json']);
 
+    // Assess
     expect(run.code).toBe(0);
     const result = run.json<RotateJson>().keys[0]!;
     expect(result).toMatchObject({ key: TDE_KEY, version: v.version, summary: { rotated: 3, skipped: 0, deferred: 0, failed: 0 } });
@@ -47,13 +50,16 @@ describe('CLI: rotate', () => {
   });
 
   it('retries a throttled server with the configured policy, waiting in-process, and ends rotated', async () => {
+    // Prepare
     await newVersion();
     // The SDK retries twice itself; the third 429 reaches our retry rules.
     emulator.faults.inject({ kind: 'throttle', route: 'arm.serverKeys.createOrUpdate', url: /sql-plain/, times: 3, retryAfterSeconds: 0 });
     const clock = new SteppingClock();
 
+    // Act
     const run = await cli(['rotate', '--json'], { runtime: { clock, sleep: clock.sleep } });
 
+    // Assess
     expect(run.code).toBe(0);
     const plain = run.json<RotateJson>().keys[0]!.outcomes.find((o) => o.target === PLAIN)!;
     expect(plain.kind).toBe('rotated');
@@ -62,13 +68,16 @@ describe('CLI: rotate', () => {
   });
 
   it('gives up after the configured attempts and exits 1 with the failure in the table', async () => {
+    // Prepare
     await newVersion();
     emulator.faults.inject({ kind: 'throttle', route: 'arm.serverKeys.createOrUpdate', url: /sql-plain/, retryAfterSeconds: 0 });
     const clock = new SteppingClock();
     const config = testRotationConfig({ retry: { baseSeconds: 1, capSeconds: 2, maxAttempts: 2 } });
 
+    // Act
     const run = await cli(['rotate'], { config, runtime: { clock, sleep: clock.sleep } });
 
+    // Assess
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/rg-test\/sql-plain\s+server\s+failed\s+TooManyRequests\s+Gave up after 2 attempts/);
     expect(run.stdout).toMatch(/2 rotated, 1 failed/);
@@ -86,12 +95,15 @@ describe('CLI: rotate', () => {
   });
 
   it('notifies the completed rotation to the webhook: vault, key, version, each server and its outcome', async () => {
+    // Prepare
     const v = await newVersion();
     receiver.received.length = 0;
     const config = testRotationConfig({ notifications: { webhookUrl: receiver.url, format: 'generic' } });
 
+    // Act
     const run = await cli(['rotate'], { config });
 
+    // Assess
     expect(run.code).toBe(0);
     expect(receiver.received).toHaveLength(1);
     const body = JSON.parse(receiver.received[0]?.body ?? '{}');
@@ -112,12 +124,15 @@ describe('CLI: rotate', () => {
   });
 
   it('still succeeds, with a warning, when the webhook refuses the notification', async () => {
+    // Prepare
     await newVersion();
     receiver.status = 400;
     const config = testRotationConfig({ notifications: { webhookUrl: receiver.url, format: 'slack' } });
 
+    // Act
     const run = await cli(['rotate'], { config });
 
+    // Assess
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/warning: Notification not delivered: webhook answered 400/);
     expect(run.stderr).not.toContain('secret-token-in-path');
@@ -125,12 +140,15 @@ describe('CLI: rotate', () => {
 
   // Last: Key Vault orders versions by creation second, so a version made right after this one could tie with it.
   it('exits 1, says why, and writes nothing when the newest version would be refused', async () => {
+    // Prepare
     emulatorOffsetMs += 2_000;
     await emulator.rotateKey('test-tde', 'tde-key', { kty: 'EC', keySize: 256 });
     emulator.stats.reset();
 
+    // Act
     const run = await cli(['rotate']);
 
+    // Assess
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/REFUSED \(AzureKeyVaultRsaKeyNotSupported\): newer version [0-9a-f]{32} passed over/);
     expect(emulator.stats.writes).toBe(0);

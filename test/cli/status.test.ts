@@ -27,21 +27,27 @@ describe('CLI: status', () => {
   });
 
   it('is clean (exit 0) after a rotation', async () => {
+    // Prepare
     await cli(['rotate']);
 
+    // Act
     const run = await cli(['status']);
 
+    // Assess
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/3 target\(s\): 3 current, 0 drifting \(0 critical\), 0 error\(s\)/);
     expect(run.stdout).toMatch(/rg-test\/sql-primary\s+server\s+config\s+tde-key\/[0-9a-f]{32}/);
   });
 
   it('detects drift again when Key Vault gets a newer version', async () => {
+    // Prepare
     await cli(['rotate']);
     const v3 = (await emulator.rotateKey('test-tde', 'tde-key')).split('/').pop();
 
+    // Act
     const run = await cli(['status', '--json']);
 
+    // Assess
     expect(run.code).toBe(2);
     const key = run.json<StatusJson>().keys[0]!;
     expect(key.newestVersion).toBe(v3);
@@ -49,23 +55,29 @@ describe('CLI: status', () => {
   });
 
   it('counts a protector behind under Azure auto-rotation as drift, but not an unmanaged one', async () => {
+    // Prepare
     await cli(['rotate']);
     // sql-plain: not switched here; with auto-rotation on, Azure is expected to move it.
     const plain = emulator.state.server(TEST_SUBSCRIPTION_ID, TEST_RESOURCE_GROUP, 'sql-plain');
     expect((await cli(['status'])).code).toBe(0);
     if (plain) plain.protector.autoRotationEnabled = true;
 
+    // Act
     const run = await cli(['status', '--json']);
 
+    // Assess
     expect(run.code).toBe(2);
     expect(run.json<StatusJson>().keys[0]!.servers.find((s) => s.server === PLAIN)!.findings).toEqual(['autoRotationBehind']);
   });
 
   it('exits 1 when a server cannot be read, and says which', async () => {
+    // Prepare
     emulator.faults.inject({ kind: 'operationInterrupted', route: 'arm.encryptionProtectors.get', url: /sql-secondary/ });
 
+    // Act
     const run = await cli(['status', '--json']);
 
+    // Assess
     expect(run.code).toBe(1);
     const secondary = run.json<StatusJson>().keys[0]!.servers.find((s) => s.server === SECONDARY)!;
     expect(secondary.status).toBe('error');

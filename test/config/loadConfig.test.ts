@@ -229,13 +229,16 @@ describe('Function: loadConfig', () => {
       ['a JSON string holding the JSON', JSON.stringify(QUOTED_SOURCE)],
       ['quotes and blanks', `  '  ${QUOTED_SOURCE}  '  `],
     ])('recognises quoted inline JSON (%s)', (_label, raw) => {
+      // Prepare
       const read: string[] = [];
 
+      // Act
       const config = loadConfig({ ROTATION_CONFIG: raw }, (path) => {
         read.push(path);
         throw new Error('not a file');
       });
 
+      // Assess
       expect(read).toEqual([]);
       expect(config.notifications).toEqual({ webhookUrl: WEBHOOK, format: 'slack' });
     });

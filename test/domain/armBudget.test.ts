@@ -101,13 +101,16 @@ describe('ArmBudget', () => {
   });
 
   it('believes ARM when it reports more remaining tokens than the model (it refilled)', () => {
+    // Prepare
     const budget = new ArmBudget({ reserveFraction: 0 });
     for (let i = 0; i < 200; i++) takeAndAnswer(budget, 'write', 0, 199 - i);
     expect(budget.tryTake(SUB, 'write', 0).granted).toBe(false);
 
+    // Act
     const r = budget.tryTake(SUB, 'write', 100);
     if (r.granted) budget.observe(SUB, 'write', r.ticket, { status: 200, remaining: 50 }, 100);
 
+    // Assess
     expect(r.granted).toBe(true);
     expect(budget.snapshot(SUB, 'write', 100).level).toBeGreaterThanOrEqual(50);
   });

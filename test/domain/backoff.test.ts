@@ -117,11 +117,14 @@ describe('Function: nextDelayMs', () => {
   });
 
   it('gives up on OperationFailed after 3 attempts in all, however many the policy allows', () => {
+    // Prepare
     const generous = { ...policy, maxAttempts: 10 };
 
+    // Act
     const second = nextDelayMs({ attempt: 2, policy: generous, random: () => 0.5, kind: 'retriable', code: 'OperationFailed' });
     const third = nextDelayMs({ attempt: 3, policy: generous, random: () => 0.5, kind: 'retriable', code: 'OperationFailed' });
 
+    // Assess
     expect(second).toBeDefined();
     expect(third).toBeUndefined();
     expect(CODE_MAX_ATTEMPTS.OperationFailed).toBe(3);

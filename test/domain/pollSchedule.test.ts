@@ -40,68 +40,89 @@ describe('PollSchedule', () => {
   });
 
   it('learns a shorter duration from operations found done at the first poll', () => {
+    // Prepare
     const schedule = new PollSchedule();
 
+    // Act
     run(schedule, 'encryptionProtector', () => 2_000, 200);
 
+    // Assess
     expect(schedule.expectedMs('encryptionProtector')).toBeGreaterThanOrEqual(2_000 * 0.9);
     expect(schedule.expectedMs('encryptionProtector')).toBeLessThan(2_000 * 1.2);
   });
 
   it('learns a longer duration from operations still running at the first poll', () => {
+    // Prepare
     const schedule = new PollSchedule({ initialExpectedMs: 1_000 });
 
+    // Act
     run(schedule, 'serverKey', () => 10_000, 100);
 
+    // Assess
     expect(schedule.expectedMs('serverKey')).toBeGreaterThanOrEqual(9_000);
     expect(schedule.expectedMs('serverKey')).toBeLessThan(12_000);
   });
 
   it('needs one or two polls per operation once learned, about 1.2 on average for durations that vary', () => {
+    // Prepare
     const schedule = new PollSchedule();
     let seed = 7;
     const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
     run(schedule, 'serverKey', () => 9_000 + 2_000 * random(), 300);
 
+    // Act
     const polls = run(schedule, 'serverKey', () => 9_000 + 2_000 * random(), 1_000);
     const mean = polls.reduce((a, b) => a + b, 0) / polls.length;
 
+    // Assess
     expect(Math.max(...polls)).toBeLessThanOrEqual(2);
     expect(mean).toBeGreaterThan(1.1);
     expect(mean).toBeLessThan(1.35);
   });
 
   it('keeps kinds apart', () => {
+    // Prepare
     const schedule = new PollSchedule();
 
+    // Act
     run(schedule, 'encryptionProtector', () => 1_000, 200);
 
+    // Assess
     expect(schedule.expectedMs('serverKey')).toBe(10_000);
   });
 
   it('ignores a late poll that found the operation done (it waited for a read token)', () => {
+    // Prepare
     const schedule = new PollSchedule();
 
+    // Act
     schedule.observeFirstPoll('serverKey', 40_000, true);
 
+    // Assess
     expect(schedule.expectedMs('serverKey')).toBe(10_000);
   });
 });
 
 describe('PollSchedule with operations polled at the same moment', () => {
   it('moves the estimate once for a wave of operations that all miss, not once per operation', () => {
+    // Prepare
     const schedule = new PollSchedule();
 
+    // Act
     for (let i = 0; i < 200; i++) schedule.observeFirstPoll('serverKey', 10_000, false);
 
+    // Assess
     expect(schedule.expectedMs('serverKey')).toBe(10_800);
   });
 
   it('moves the estimate once for a wave of operations that all finish', () => {
+    // Prepare
     const schedule = new PollSchedule();
 
+    // Act
     for (let i = 0; i < 200; i++) schedule.observeFirstPoll('serverKey', 10_000, true);
 
+    // Assess
     expect(schedule.expectedMs('serverKey')).toBe(9_800);
   });
 });

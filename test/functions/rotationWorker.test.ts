@@ -41,20 +41,28 @@ describe('Function: rotationWorker', () => {
   const plain = () => env.emulator.state.server(TEST_SUBSCRIPTION_ID, TEST_RESOURCE_GROUP, 'sql-plain');
 
   it('converges the target to the newest allowed version even when the item names an older one', async () => {
+    // Prepare
     const lines: string[] = [];
 
+    // Act
     await run(item(1), lines);
 
+    // Assess
     expect(plain()?.protector.serverKeyName).toBe(TDE_KEY_V2_NAME);
     expect(lines.join('\n')).toMatch(/ROTATION_OUTCOME .*"outcome":"rotated"/);
+    // The outcome line names the version the target reached, not the older one the item hinted at.
+    expect(lines.find((l) => l.includes('ROTATION_OUTCOME'))).toContain(`"keyVersion":"${TDE_KEY_V2}"`);
     expect(env.queue.scheduled).toEqual([]);
   });
 
   it('reads an item of the previous release (serverKey, versioned keyId, decisions) as a reconcile item', async () => {
+    // Prepare
     const legacy = { kind: 'serverKey', target: PLAIN, keyId: TDE_KEY_V2_URI, version: TDE_KEY_V2, switchProtector: true, attempt: 1, firstSeen: 'x', correlationId: 'old' };
 
+    // Act
     await run(JSON.stringify(legacy));
 
+    // Assess
     expect(plain()?.protector.serverKeyName).toBe(TDE_KEY_V2_NAME);
   });
 
@@ -73,12 +81,15 @@ describe('Function: rotationWorker', () => {
     ],
   ];
   it.each(crafted)('dead-letters a crafted item (%s) as NotInConfig, logged with its identifiers, with zero Azure writes', async (_name, body, why) => {
+    // Prepare
     const writes = () => env.emulator.stats.log.filter((l) => l.method !== 'GET' && l.method !== 'HEAD').length;
     const before = writes();
     const lines: string[] = [];
 
+    // Act
     await run(body, lines);
 
+    // Assess
     expect(env.failures.deadLetters.map((d) => d.reason)).toEqual(['NotInConfig']);
     expect(env.failures.deadLetters[0]?.description).toMatch(why);
     expect(writes()).toBe(before);
@@ -86,31 +97,40 @@ describe('Function: rotationWorker', () => {
   });
 
   it('dead-letters a switch the config forbids on a configured server (NotInConfig), with zero Azure writes', async () => {
+    // Prepare
     const envelope = { kind: 'serverKey', target: PLAIN, keyId: TDE_KEY_V2_URI, version: TDE_KEY_V2, switchProtector: false, attempt: 1, firstSeen: 'x', correlationId: 'c' };
 
+    // Act
     await run(envelope);
 
+    // Assess
     expect(env.failures.deadLetters[0]).toMatchObject({ reason: 'NotInConfig' });
     expect(env.failures.deadLetters[0]?.description).toContain('switchProtector=false');
   });
 
   it('schedules the next attempt with the same correlation id when ARM answers 503', async () => {
+    // Prepare
     await env.emulator.rotateKey(TEST_TDE_VAULT, 'tde-key'); // a newer version: the target drifts whatever ran before
     env.emulator.faults.inject({ kind: 'serviceUnavailable', route: 'arm.serverKeys.createOrUpdate', times: 10, retryAfterSeconds: 30 });
 
+    // Act
     await run(item(1));
 
+    // Assess
     expect(env.queue.scheduled.map((s) => s.item)).toEqual([{ ...item(1), attempt: 2 }]);
     expect(env.failures.deadLetters).toEqual([]);
   });
 
   it('dead-letters the last attempt with its reason instead of throwing', async () => {
+    // Prepare
     await env.emulator.rotateKey(TEST_TDE_VAULT, 'tde-key');
     env.emulator.faults.inject({ kind: 'serviceUnavailable', route: 'arm.serverKeys.createOrUpdate', times: 10, retryAfterSeconds: 30 });
     const lines: string[] = [];
 
+    // Act
     await run(item(3), lines);
 
+    // Assess
     expect(env.failures.deadLetters.map((d) => d.reason)).toEqual(['MaxAttemptsExceeded']);
     expect(lines.join('\n')).toMatch(/^error Work item dead-lettered: MaxAttemptsExceeded/m);
   });

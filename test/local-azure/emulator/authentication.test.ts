@@ -7,13 +7,16 @@ const KEY_URL = 'https://test-tde.vault.azure.net/keys/tde-key?api-version=7.6';
 
 describe('Emulator: tokens and the managed-identity endpoint', () => {
   it('issues an App Service managed-identity token for the requested resource', async () => {
+    // Prepare
     const h = harness();
 
+    // Act
     const res = await h.send('GET', 'http://127.0.0.1:1/msi/token?api-version=2019-08-01&resource=https://vault.azure.net', undefined, {
       token: null,
       headers: { 'x-identity-header': 'test-identity-header' },
     });
 
+    // Assess
     expect(res.status).toBe(200);
     expect(Object.keys(res.body).sort()).toEqual(['access_token', 'client_id', 'expires_on', 'resource', 'token_type']);
     expect(res.body.token_type).toBe('Bearer');
@@ -23,10 +26,13 @@ describe('Emulator: tokens and the managed-identity endpoint', () => {
   });
 
   it('refuses the identity endpoint without the identity header', async () => {
+    // Prepare
     const h = harness();
 
+    // Act
     const res = await h.send('GET', 'http://127.0.0.1:1/msi/token?api-version=2019-08-01&resource=https://vault.azure.net', undefined, { token: null });
 
+    // Assess
     expect(res.status).toBe(401);
   });
 
@@ -37,18 +43,24 @@ describe('Emulator: tokens and the managed-identity endpoint', () => {
   });
 
   it('rejects an ARM request with a Key Vault token (InvalidAuthenticationTokenAudience)', async () => {
+    // Prepare
     const h = harness();
 
+    // Act
     const res = await h.send('GET', SERVER_URL, undefined, { token: h.tokenFor('https://vault.azure.net') });
 
+    // Assess
     expect([res.status, res.body.error.code]).toEqual([401, 'InvalidAuthenticationTokenAudience']);
   });
 
   it('rejects an ARM request with an expired token (ExpiredAuthenticationToken)', async () => {
+    // Prepare
     const h = harness();
 
+    // Act
     const res = await h.send('GET', SERVER_URL, undefined, { token: h.tokenFor('https://management.azure.com', -10) });
 
+    // Assess
     expect([res.status, res.body.error.code]).toEqual([401, 'ExpiredAuthenticationToken']);
   });
 
@@ -73,10 +85,13 @@ describe('Emulator: tokens and the managed-identity endpoint', () => {
   });
 
   it('rejects a Key Vault request with an ARM token', async () => {
+    // Prepare
     const h = harness();
 
+    // Act
     const res = await h.send('GET', KEY_URL, undefined, { token: h.tokenFor('https://management.azure.com') });
 
+    // Assess
     expect(res.status).toBe(401);
     expect(res.body.error.message).toMatch(/audience/i);
   });

@@ -31,10 +31,13 @@ describe('Module: hostLog', () => {
   });
 
   it('prints errors by name, code and message, without a stack', () => {
+    // Prepare
     const e = Object.assign(new Error('slow down'), { name: 'RotationError', code: 'TooManyRequests' });
 
+    // Act
     const text = formatLogArgs(['failed:', e]);
 
+    // Assess
     expect(text).toBe('failed: RotationError (TooManyRequests): slow down');
     expect(text).not.toContain(' at ');
   });

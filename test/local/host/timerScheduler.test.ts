@@ -13,23 +13,27 @@ describe('Function: scheduleTimer', () => {
   });
 
   it('fires on the six-field NCRONTAB schedule in UTC with a Timer input', async () => {
+    // Prepare
     const runs: Timer[] = [];
     const timer = scheduleTimer('sync', '0 0 3 * * 0', (t) => {
       runs.push(t);
       return Promise.resolve();
     });
 
+    // Act: to just before 03:00, then past it
     expect(timer.next()?.toISOString()).toBe('2025-08-03T03:00:00.000Z');
     await vi.advanceTimersByTimeAsync(9_000);
     expect(runs).toHaveLength(0);
     await vi.advanceTimersByTimeAsync(2_000);
     timer.stop();
 
+    // Assess
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatchObject({ isPastDue: false, scheduleStatus: { next: '2025-08-10T03:00:00.000Z' } });
   });
 
   it('does not start a run while the previous one is still going', async () => {
+    // Prepare
     let started = 0;
     let release!: () => void;
     const timer = scheduleTimer('slow', '* * * * * *', async () => {
@@ -37,10 +41,12 @@ describe('Function: scheduleTimer', () => {
       await new Promise<void>((r) => (release = r));
     });
 
+    // Act
     await vi.advanceTimersByTimeAsync(5_000);
     timer.stop();
     release();
 
+    // Assess
     expect(started).toBe(1);
   });
 
