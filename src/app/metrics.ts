@@ -30,6 +30,10 @@ export interface RotationOutcomeRecord {
   readonly code?: string;
   readonly vault: string;
   readonly key: string;
+  /**
+   * The version the target converged to (reconciled targets), else the version of the item's key id; empty when
+   * neither is known (a versionless item that was deferred or failed).
+   */
   readonly keyVersion: string;
   /** ISO time. */
   readonly at: string;
@@ -100,7 +104,7 @@ export function recordServerOutcomes(metrics: Metrics, keyId: string, outcomes: 
       ...(o.kind === 'deferred' || o.kind === 'failed' ? { code: o.code } : {}),
       vault,
       key,
-      keyVersion,
+      keyVersion: (o.kind === 'rotated' || o.kind === 'skipped' ? o.keyVersion : undefined) ?? keyVersion,
       at: at.toISOString(),
     });
   }

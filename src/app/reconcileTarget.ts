@@ -65,8 +65,10 @@ async function converge(deps: ReconcileDeps, item: ReconcileWorkItem): Promise<O
   let protectorRead = resolution.protector;
   let alerted = false;
   let lastNote: string | undefined;
+  let keyVersion = '';
   for (let round = 1; round <= MAX_ROUNDS; round += 1) {
     const desired = await desiredVersion(deps.keys, resolution.key, deps.clock.now(), round === 1 ? item.versionHint : undefined);
+    keyVersion = desired.version;
     if (round === 1) reportRefusedHint(deps, item, desired.refused);
     const plan = await planTarget(deps, resolution.target, desired, protectorRead);
     protectorRead = undefined;
@@ -81,8 +83,13 @@ async function converge(deps: ReconcileDeps, item: ReconcileWorkItem): Promise<O
     if (!switched) break;
   }
   const last = done.length === 0 ? undefined : done.join('; ');
-  if (last !== undefined) return { kind: 'rotated', target: item.target, detail: last };
-  return { kind: 'skipped', target: item.target, reason: `converged: ${keyWordOf(resolution.target.kind)} present${lastNote === undefined ? '' : `; ${lastNote}`}` };
+  if (last !== undefined) return { kind: 'rotated', target: item.target, detail: last, keyVersion };
+  return {
+    kind: 'skipped',
+    target: item.target,
+    reason: `converged: ${keyWordOf(resolution.target.kind)} present${lastNote === undefined ? '' : `; ${lastNote}`}`,
+    keyVersion,
+  };
 }
 
 /**

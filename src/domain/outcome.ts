@@ -1,9 +1,13 @@
 /** Expected outcomes are values, not throws. One per (server, key version) or (sync agent, rotation). */
 import type { ErrorCode } from './errors.js';
 
+/**
+ * `keyVersion`, on a reconciled target: the key version it converged to (the desired version of that run), so that
+ * an outcome line says which version a versionless work item ended on.
+ */
 export type Outcome =
-  | { readonly kind: 'rotated'; readonly target: string; readonly detail: string }
-  | { readonly kind: 'skipped'; readonly target: string; readonly reason: string }
+  | { readonly kind: 'rotated'; readonly target: string; readonly detail: string; readonly keyVersion?: string }
+  | { readonly kind: 'skipped'; readonly target: string; readonly reason: string; readonly keyVersion?: string }
   | {
       readonly kind: 'deferred';
       readonly target: string;

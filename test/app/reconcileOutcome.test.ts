@@ -24,7 +24,7 @@ describe('Function: reconcileTarget (outcomes and logs)', () => {
     const outcome = await reconcileTarget(f.deps, item(target));
 
     // Assess
-    expect(outcome).toEqual({ kind: 'rotated', target, detail: `${word} ${keyName(V3)} added; protector switched from version ${V1} to ${V3}` });
+    expect(outcome).toEqual({ kind: 'rotated', target, detail: `${word} ${keyName(V3)} added; protector switched from version ${V1} to ${V3}`, keyVersion: V3 });
     expect(f.sql.writes.map((w) => w.op)).toEqual(['upsertKey', 'setProtector']);
     expect(f.logger.lines.filter((l) => l.level === 'info').map((l) => l.properties)).toEqual([
       expect.objectContaining({ kind: 'reconcile', target, outcome: 'rotated', targetKind: target === MI ? 'managedInstance' : 'server' }),
@@ -51,7 +51,7 @@ describe('Function: reconcileTarget (outcomes and logs)', () => {
     const outcome = await reconcileTarget(f.deps, item(DB));
 
     // Assess
-    expect(outcome).toEqual({ kind: 'rotated', target: DB, detail });
+    expect(outcome).toEqual({ kind: 'rotated', target: DB, detail, keyVersion: V3 });
     expect(f.sql.writes.map((w) => w.op)).toEqual(writes);
     expect(f.sql.protector(DB).serverKeyName).toBe(keyName(protectorAfter));
   });
@@ -72,7 +72,7 @@ describe('Function: reconcileTarget (outcomes and logs)', () => {
 
     const outcome = await reconcileTarget(f.deps, item(PLAIN));
 
-    expect(outcome).toEqual({ kind: 'skipped', target: PLAIN, reason: 'converged: server key present; protector already on this version' });
+    expect(outcome).toEqual({ kind: 'skipped', target: PLAIN, reason: 'converged: server key present; protector already on this version', keyVersion: V3 });
   });
 
   it('reports a protector that stays where it is after adding the key', async () => {
@@ -94,7 +94,7 @@ describe('Function: reconcileTarget (outcomes and logs)', () => {
     const outcome = await reconcileTarget(f.deps, item(PLAIN, { versionHint: V3.toUpperCase() }));
 
     // Assess
-    expect(outcome.kind).toBe('rotated');
+    expect(outcome).toMatchObject({ kind: 'rotated', keyVersion: V2 });
     expect(f.sql.protector(PLAIN).serverKeyName).toBe(keyName(V2));
     expect(f.logger.lines.filter((l) => l.level === 'error').map((l) => l.properties)).toEqual([
       expect.objectContaining({ kind: 'reconcile', target: PLAIN, code: 'AzureKeyVaultRsaKeyNotSupported' }),
