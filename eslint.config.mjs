@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 /** `no-restricted-imports` patterns, shared by the layer blocks below. */
 export const NO_AZURE_SDK = { group: ['@azure/*'], message: 'src/domain and src/app import no Azure SDK: add a port in src/app/ports.ts.' };
 export const NO_ADAPTERS = {
-  group: ['**/azure/**', '**/functionsHost/**', '**/host/**', '**/cli/**', '**/compositionRoot*', '**/functions/**'],
+  group: ['**/azure/**', '**/functionsHost/**', '**/cli/**', '**/compositionRoot*', '**/functions/**'],
   message: 'src/domain and src/app import no adapter, host, CLI or composition root.',
 };
 export const NO_LOCAL = {

@@ -11,7 +11,7 @@ import { DefaultAzureCredential } from '@azure/identity';
 import { makeKeyNewVersionCreated } from '../functions/keyNewVersionCreated.js';
 import { makeRotationWorker } from '../functions/rotationWorker.js';
 import { ArmSqlServerKeys } from '../src/azure/armSqlServerKeys.js';
-import { MAX_INLINE_WAIT_MS } from '../src/azure/clientOptions.js';
+import { MAX_INLINE_WAIT_MS } from '../src/azure/shortRetryOptions.js';
 import { SqlClientFactory } from '../src/azure/sqlClientFactory.js';
 import { createServices, type Services } from '../src/compositionRoot.js';
 import { loadConfig } from '../src/config/loadConfig.js';

@@ -25,7 +25,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureLocalCa, startEmulatorProcess, type Estate } from '@sql-key-rotation/local-azure';
-import { findProjectRoot } from '../src/local/host/projectRoot.js';
+import { findProjectRoot } from '../src/local/host/findProjectRoot.js';
 import type { InstanceCommand, InstanceReport } from './benchInstance.js';
 
 const SUB = '5b4b650e-28b9-4790-b3ab-ddbd88d727c4';

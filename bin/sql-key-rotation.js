@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The operators' CLI. Run `npm run build` first: this only starts the compiled dist/src/cli/main.js.
+// The operators' CLI. Run `npm run build` first: this only starts the compiled dist/src/cli/runCli.js.
 'use strict';
-const { runCli } = require('../dist/src/cli/main.js');
+const { runCli } = require('../dist/src/cli/runCli.js');
 
 runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr }).then(
   (code) => {

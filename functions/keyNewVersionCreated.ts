@@ -7,10 +7,10 @@
  */
 import type { InvocationContext } from '@azure/functions';
 import { acceptKeyEvent } from '../src/app/acceptKeyEvent.js';
-import { parseKeyVaultEvent } from '../src/domain/keyVaultEvent.js';
-import { contextLogger } from '../src/host/contextLogger.js';
-import { register, type FunctionDefinition } from '../src/host/functionDefinition.js';
-import { processServices, type ServicesProvider } from '../src/host/processServices.js';
+import { parseKeyVaultEvent } from '../src/domain/parseKeyVaultEvent.js';
+import { contextLogger } from '../src/functionsHost/contextLogger.js';
+import { register, type FunctionDefinition } from '../src/functionsHost/functionDefinition.js';
+import { processServices, type ServicesProvider } from '../src/functionsHost/processServices.js';
 
 export function makeKeyNewVersionCreated(services: ServicesProvider): FunctionDefinition {
   return {

@@ -9,9 +9,9 @@ import type { InvocationContext, Timer } from '@azure/functions';
 import { reconcileKeys as sweep } from '../src/app/reconcileKeys.js';
 import { checkSyncAgentHandoffs } from '../src/app/checkSyncAgentHandoffs.js';
 import { observers, reconcileKeysDeps, syncAgentDeps } from '../src/compositionRoot.js';
-import { contextLogger } from '../src/host/contextLogger.js';
-import { RECONCILE_TIMER_SCHEDULE, register, type FunctionDefinition } from '../src/host/functionDefinition.js';
-import { processServices, type ServicesProvider } from '../src/host/processServices.js';
+import { contextLogger } from '../src/functionsHost/contextLogger.js';
+import { RECONCILE_TIMER_SCHEDULE, register, type FunctionDefinition } from '../src/functionsHost/functionDefinition.js';
+import { processServices, type ServicesProvider } from '../src/functionsHost/processServices.js';
 
 export function makeReconcileKeys(services: ServicesProvider): FunctionDefinition {
   return {

@@ -12,9 +12,9 @@ import { recordServerOutcomes, recordSyncAgentOutcomes } from '../src/app/metric
 import { processWorkItem } from '../src/app/processWorkItem.js';
 import { parseWorkItem } from '../src/app/queueMessage.js';
 import { observers, workItemHandlers } from '../src/compositionRoot.js';
-import { contextLogger } from '../src/host/contextLogger.js';
-import { register, WORK_QUEUE_TRIGGER, type FunctionDefinition } from '../src/host/functionDefinition.js';
-import { processServices, type ServicesProvider } from '../src/host/processServices.js';
+import { contextLogger } from '../src/functionsHost/contextLogger.js';
+import { register, WORK_QUEUE_TRIGGER, type FunctionDefinition } from '../src/functionsHost/functionDefinition.js';
+import { processServices, type ServicesProvider } from '../src/functionsHost/processServices.js';
 import { InvalidWorkItemError } from '../src/domain/errors.js';
 
 export function makeRotationWorker(services: ServicesProvider): FunctionDefinition {

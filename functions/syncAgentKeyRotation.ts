@@ -14,9 +14,9 @@ import { recordSyncAgentOutcomes } from '../src/app/metrics.js';
 import { notifySyncAgentRun } from '../src/app/notifySyncAgentRun.js';
 import { observers, syncAgentDeps } from '../src/compositionRoot.js';
 import { summarize } from '../src/domain/outcome.js';
-import { contextLogger } from '../src/host/contextLogger.js';
-import { register, SYNC_AGENT_TIMER_SCHEDULE, type FunctionDefinition } from '../src/host/functionDefinition.js';
-import { processServices, type ServicesProvider } from '../src/host/processServices.js';
+import { contextLogger } from '../src/functionsHost/contextLogger.js';
+import { register, SYNC_AGENT_TIMER_SCHEDULE, type FunctionDefinition } from '../src/functionsHost/functionDefinition.js';
+import { processServices, type ServicesProvider } from '../src/functionsHost/processServices.js';
 
 export function makeSyncAgentKeyRotation(provider: ServicesProvider): FunctionDefinition {
   return {

@@ -63,7 +63,7 @@ const common = {
   mainFields: ['main', 'module'],
 };
 
-/** In function bundles, `register` from src/host/functionDefinition is a no-op (the entry registers). */
+/** In function bundles, `register` from src/functionsHost/functionDefinition is a no-op (the entry registers). */
 function noRegisterPlugin(functionDefinitionPath) {
   return {
     name: 'no-register',
@@ -160,7 +160,7 @@ function dirSize(dir) {
 export async function bundle(options) {
   const { out, functions: functionsDir } = options;
   const log = options.quiet ? () => {} : (msg) => console.log(msg);
-  const functionDefinitionPath = join(root, 'src', 'host', 'functionDefinition.ts');
+  const functionDefinitionPath = join(root, 'src', 'functionsHost', 'functionDefinition.ts');
 
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });

@@ -1,7 +1,7 @@
 /**
  * Composition root, as a value: `createServices(config, overrides)` builds one credential and the Azure clients
  * for one process, and hands the use cases their ports. Each entry point builds it once and passes it on:
- * the Functions registration (src/host/processServices.ts, from the app settings), the local host, the CLI, the
+ * the Functions registration (src/functionsHost/processServices.ts, from the app settings), the local host, the CLI, the
  * benchmarks and the tests. Nothing here reads process.env, and nothing is global.
  */
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
@@ -25,7 +25,7 @@ import { ArmManagedInstanceKeys, managedInstancePollSchedule } from './azure/arm
 import { ArmSqlServerKeys } from './azure/armSqlServerKeys.js';
 import { ArmTargetKeys } from './azure/armTargetKeys.js';
 import { ArmSyncAgents } from './azure/armSyncAgents.js';
-import { MAX_INLINE_WAIT_MS, shortRetryOptions } from './azure/clientOptions.js';
+import { MAX_INLINE_WAIT_MS, shortRetryOptions } from './azure/shortRetryOptions.js';
 import { KeyVaultKeyReader } from './azure/keyVaultKeyReader.js';
 import { KeyVaultSecretStore } from './azure/keyVaultSecretStore.js';
 import { ServiceBusFailureSink, ServiceBusWorkQueue } from './azure/serviceBusWorkQueue.js';

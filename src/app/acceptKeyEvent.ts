@@ -5,7 +5,7 @@
  * produce the same message ids, which Service Bus duplicate detection absorbs.
  */
 import type { AppConfig } from '../config/appConfig.js';
-import type { KeyNewVersionCreated } from '../domain/keyVaultEvent.js';
+import type { KeyNewVersionCreated } from '../domain/parseKeyVaultEvent.js';
 import type { DiscoverWorkItem, ReconcileWorkItem, WorkItem } from '../domain/workItem.js';
 import { configuredTargets, geoOrder } from './listTargets.js';
 import type { Clock, WorkQueue } from './ports.js';

@@ -1,6 +1,6 @@
 /**
  * Follows each sync agent after its key rotation: did the agent's host submit the new key (the agent was alive
- * after the rotation), is it still awaiting pickup, or is it overdue? See src/domain/syncAgentHandoff.ts.
+ * after the rotation), is it still awaiting pickup, or is it overdue? See src/domain/handoffState.ts.
  *
  * {@link readSyncAgentHandoff} reads one agent (secret properties, never the value; `syncAgents.get`) and is
  * what `sync-agents status` shows. {@link checkSyncAgentHandoffs} runs from a timer: for every overdue handoff
@@ -21,7 +21,7 @@ import {
   DEFAULT_HANDOFF_WINDOW_MS,
   type HandoffState,
   type SyncAgentLiveness,
-} from '../domain/syncAgentHandoff.js';
+} from '../domain/handoffState.js';
 import type { Metrics } from './metrics.js';
 import { mapConcurrent } from './mapConcurrent.js';
 import { notifySafely } from './notifySafely.js';

@@ -5,7 +5,7 @@
  */
 import { RotationError, isRotationError } from '../domain/errors.js';
 import { parseKeyId, type KeyId } from '../domain/keyId.js';
-import { checkKeyVersion } from '../domain/preflight.js';
+import { checkKeyVersion } from '../domain/checkKeyVersion.js';
 import type { KeyReader } from './ports.js';
 
 /** A version passed over because Azure would refuse it. */

@@ -5,11 +5,11 @@
  */
 import { RotationError } from '../domain/errors.js';
 import { parseKeyId, serverKeyName, type KeyId } from '../domain/keyId.js';
-import { protectorStep } from '../domain/protectorDecision.js';
+import { protectorStep } from '../domain/protectorStep.js';
 import type { DesiredVersion } from './desiredVersion.js';
 import type { EncryptionProtector, KeyReader, SqlServerKeys } from './ports.js';
 import type { ResolvedTarget } from './resolveTarget.js';
-import { currentVersionState, isNewerThanCurrent } from './versionOrder.js';
+import { currentVersionState, isNewerThanCurrent } from './currentVersionState.js';
 
 export type TargetAction =
   | { readonly action: 'addKey'; readonly serverKeyName: string; readonly keyUri: string }

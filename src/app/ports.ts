@@ -5,7 +5,7 @@
 import type { KeyId } from '../domain/keyId.js';
 import type { KeyVersionProperties } from '../domain/keyVersionProperties.js';
 import type { Secret } from '../domain/secret.js';
-import type { SyncAgentLiveness } from '../domain/syncAgentHandoff.js';
+import type { SyncAgentLiveness } from '../domain/handoffState.js';
 import type { WorkItem } from '../domain/workItem.js';
 import type { RotationNotification } from './rotationNotification.js';
 

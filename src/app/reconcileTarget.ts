@@ -11,7 +11,7 @@
  * A protector whose own version is disabled, expired or deleted is critical drift: alerted at once.
  */
 import { targetKindOf } from '../domain/armId.js';
-import { isNewerVersionInPlace } from '../domain/errorClassification.js';
+import { isNewerVersionInPlace } from '../domain/classifyArmError.js';
 import { RotationError, isRotationError } from '../domain/errors.js';
 import type { Outcome } from '../domain/outcome.js';
 import type { ReconcileWorkItem } from '../domain/workItem.js';

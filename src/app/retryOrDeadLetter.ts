@@ -3,7 +3,7 @@
  * dead-letter with its reason. Nothing is dropped: if even scheduling fails, the error propagates so the
  * trigger redelivers (Service Bus abandon, Event Grid retry).
  */
-import { nextDelayMs } from '../domain/backoff.js';
+import { nextDelayMs } from '../domain/nextDelayMs.js';
 import type { RotationError } from '../domain/errors.js';
 import type { Outcome } from '../domain/outcome.js';
 import type { WorkItem } from '../domain/workItem.js';

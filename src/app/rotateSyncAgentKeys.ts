@@ -16,25 +16,25 @@
  *
  * With `requireOnline` (per agent, or the section's default), an agent that is not Online, or was not alive
  * since the previous rotation (its host never submitted that key), is skipped: rotating it again would only
- * deepen its outage. After SQL Data Sync's retirement (see syncAgentRetirement.ts) nothing is rotated.
+ * deepen its outage. After SQL Data Sync's retirement (see syncRetirement.ts) nothing is rotated.
  *
  * One agent failing never stops the others: every agent ends in an {@link Outcome}.
  */
 import { RotationError } from '../domain/errors.js';
 import type { Outcome } from '../domain/outcome.js';
 import type { Secret } from '../domain/secret.js';
-import { pickupBlocker, storedRotation, ROTATED_AT_TAG } from '../domain/syncAgentHandoff.js';
-import { syncRetirement, type SyncRetirement } from '../domain/syncAgentRetirement.js';
+import { pickupBlocker, storedRotation, ROTATED_AT_TAG } from '../domain/handoffState.js';
+import { syncRetirement, type SyncRetirement } from '../domain/syncRetirement.js';
 import type { SyncAgentWorkItem } from '../domain/workItem.js';
 import type { AppConfig } from '../config/appConfig.js';
 import { mapConcurrent } from './mapConcurrent.js';
 import type { SecretStore, ServerDirectory, SyncAgents } from './ports.js';
 import { resolveSyncAgentForItem, resolveSyncAgents, syncAgentError, type ResolvedSyncAgent } from './resolveSyncAgents.js';
 import { retryOrDeadLetter, type RetryDeps } from './retryOrDeadLetter.js';
-import { SYNC_AGENT_KEY_CONTENT_TYPE, secretTags } from './syncAgentSecretTags.js';
+import { SYNC_AGENT_KEY_CONTENT_TYPE, syncAgentSecretTags } from './syncAgentSecretTags.js';
 
 export { resolveSyncAgentForItem, resolveSyncAgents, type ResolvedSyncAgent } from './resolveSyncAgents.js';
-export { SYNC_AGENT_KEY_CONTENT_TYPE, SYNC_AGENT_KEY_PURPOSE, secretTags } from './syncAgentSecretTags.js';
+export { SYNC_AGENT_KEY_CONTENT_TYPE, SYNC_AGENT_KEY_PURPOSE, syncAgentSecretTags } from './syncAgentSecretTags.js';
 
 
 /**
@@ -184,7 +184,7 @@ async function rotateAgent(deps: SyncAgentDeps, queued: SyncAgentWorkItem, resol
   // Everything the write needs is computed before the key is regenerated: nothing may fail in between.
   let tags: Record<string, string>;
   try {
-    tags = secretTags(agent, item.rotationId, now);
+    tags = syncAgentSecretTags(agent, item.rotationId, now);
   } catch (e) {
     return retryOrDeadLetter(deps, item, syncAgentError(e, agent));
   }

@@ -1,6 +1,6 @@
 /** How a stored sync-agent key is labelled in Key Vault: content type, purpose and identifier tags (never the key). */
 import { parseSyncAgentId } from '../domain/armId.js';
-import { ROTATED_AT_TAG } from '../domain/syncAgentHandoff.js';
+import { ROTATED_AT_TAG } from '../domain/handoffState.js';
 
 /**
  * Content type of the stored secret. The value is the agent key exactly as `SqlDataSyncAgentCommand.exe
@@ -13,7 +13,7 @@ export const SYNC_AGENT_KEY_PURPOSE = 'sqldatasync-agentkey';
 const MAX_TAG_VALUE_LENGTH = 256;
 
 /** Tags of a stored agent key: identifiers only. Values Key Vault would refuse (over 256 chars) are left out. */
-export function secretTags(agentId: string, rotationId: string, rotatedAt: Date): Record<string, string> {
+export function syncAgentSecretTags(agentId: string, rotationId: string, rotatedAt: Date): Record<string, string> {
   const parsed = parseSyncAgentId(agentId);
   const tags: Record<string, string> = {
     purpose: SYNC_AGENT_KEY_PURPOSE,

@@ -9,7 +9,7 @@
  * long. Requests without a subscription in their path (none today) pass untouched.
  */
 import type { PipelinePolicy, PipelineRequest, PipelineResponse, SendRequest } from '@azure/core-rest-pipeline';
-import { parseRetryAfter } from '../domain/backoff.js';
+import { parseRetryAfter } from '../domain/nextDelayMs.js';
 import type { ArmBudget, ArmRequestKind } from '../domain/armBudget.js';
 import { RotationError } from '../domain/errors.js';
 

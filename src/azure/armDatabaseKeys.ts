@@ -19,9 +19,9 @@ import { parseDatabaseId, parseServerId } from '../domain/armId.js';
 import { parseKeyId, serverKeyName } from '../domain/keyId.js';
 import { PollSchedule } from '../domain/pollSchedule.js';
 import { RotationError } from '../domain/errors.js';
-import { armResourceUrl, longRunningPut, lroPacing, type LroPacing, type LroPacingOptions } from './armLongRunningPut.js';
+import { armResourceUrl, longRunningPut, lroPacing, type LroPacing, type LroPacingOptions } from './longRunningPut.js';
 import { armResponseBody, armRestError } from './armRestError.js';
-import { toRotationError } from './azureErrors.js';
+import { toRotationError } from './toRotationError.js';
 import type { SqlClientFactory } from './sqlClientFactory.js';
 
 /** The api-version of database reads and updates (see the file comment). */

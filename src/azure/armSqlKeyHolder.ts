@@ -11,8 +11,8 @@
 import type { EncryptionProtector } from '../app/ports.js';
 import { parseManagedInstanceId, parseScope, parseServerId } from '../domain/armId.js';
 import type { ErrorDetails, RotationError } from '../domain/errors.js';
-import { armResourceUrl, longRunningPut, type LroPacing } from './armLongRunningPut.js';
-import { isAlreadyThere, toRotationError } from './azureErrors.js';
+import { armResourceUrl, longRunningPut, type LroPacing } from './longRunningPut.js';
+import { isAlreadyThere, toRotationError } from './toRotationError.js';
 import type { SqlClientFactory } from './sqlClientFactory.js';
 
 /** The parts of a key holder's ARM id the SDK calls take. */

@@ -7,7 +7,7 @@
  */
 import type { EncryptionProtector, ServerDirectory, SqlServerKeys } from '../app/ports.js';
 import { PollSchedule } from '../domain/pollSchedule.js';
-import { lroPacing, type LroPacing, type LroPacingOptions } from './armLongRunningPut.js';
+import { lroPacing, type LroPacing, type LroPacingOptions } from './longRunningPut.js';
 import { ArmSqlKeyHolder, type SqlKeyHolderKind } from './armSqlKeyHolder.js';
 import type { SqlClientFactory } from './sqlClientFactory.js';
 

@@ -11,8 +11,8 @@ import type { SyncAgents } from '../app/ports.js';
 import { parseServerId, parseSyncAgentId } from '../domain/armId.js';
 import { RotationError } from '../domain/errors.js';
 import { Secret } from '../domain/secret.js';
-import type { SyncAgentLiveness } from '../domain/syncAgentHandoff.js';
-import { toRotationError } from './azureErrors.js';
+import type { SyncAgentLiveness } from '../domain/handoffState.js';
+import { toRotationError } from './toRotationError.js';
 import type { SqlClientFactory } from './sqlClientFactory.js';
 
 export class ArmSyncAgents implements SyncAgents {

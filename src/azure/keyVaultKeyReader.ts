@@ -12,9 +12,9 @@ import { KeyClient, type KeyClientOptions, type KeyProperties } from '@azure/key
 import type { TokenCredential } from '@azure/identity';
 import type { KeyReader, KeyVersionProperties, KeyVersionSummary } from '../app/ports.js';
 import type { KeyId } from '../domain/keyId.js';
-import { toRotationError } from './azureErrors.js';
+import { toRotationError } from './toRotationError.js';
 import { ClientCache } from './clientCache.js';
-import { shortRetryOptions } from './clientOptions.js';
+import { shortRetryOptions } from './shortRetryOptions.js';
 
 export class KeyVaultKeyReader implements KeyReader {
   /** One KeyClient per vault URL (as given). */

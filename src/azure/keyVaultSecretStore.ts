@@ -20,7 +20,7 @@ import type { TokenCredential } from '@azure/identity';
 import type { SecretStore, StoredSecretInfo } from '../app/ports.js';
 import { RotationError, isRotationError, type ErrorDetails } from '../domain/errors.js';
 import type { Secret } from '../domain/secret.js';
-import { toRotationError } from './azureErrors.js';
+import { toRotationError } from './toRotationError.js';
 import { ClientCache } from './clientCache.js';
 
 type PipelinePolicy = NonNullable<SecretClientOptions['additionalPolicies']>[number]['policy'];

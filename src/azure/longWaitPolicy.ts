@@ -6,7 +6,7 @@
  * Short waits stay with the SDK.
  */
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
-import { parseRetryAfter } from '../domain/backoff.js';
+import { parseRetryAfter } from '../domain/nextDelayMs.js';
 import { RotationError } from '../domain/errors.js';
 
 export const LONG_WAIT_POLICY = 'longWaitPolicy';

@@ -8,7 +8,7 @@ import type { AzureCloud } from '../domain/azureCloud.js';
 import type { ArmBudget } from '../domain/armBudget.js';
 import { armBudgetPolicy } from './armBudgetPolicy.js';
 import { ClientCache } from './clientCache.js';
-import { shortRetryOptions } from './clientOptions.js';
+import { shortRetryOptions } from './shortRetryOptions.js';
 
 /** Longest wait for an ARM token taken inside one invocation; beyond it the item is rescheduled. */
 export const MAX_BUDGET_WAIT_MS = 120_000;

@@ -1,7 +1,7 @@
 /**
  * The Notifier over an HTTP webhook, in one of three payload formats:
  *
- * `generic`, `teams` (Adaptive Card for Teams Workflows) or `slack`: see notificationFormats.ts.
+ * `generic`, `teams` (Adaptive Card for Teams Workflows) or `slack`: see formatNotification.ts.
  *
  * Sent through @azure/core-rest-pipeline so HTTPS_PROXY / NO_PROXY and NODE_EXTRA_CA_CERTS behave as for the
  * Azure clients, with two short retries. A failed delivery is logged (host name and status, never the URL:
@@ -26,9 +26,9 @@ import type { NotificationConfig } from '../config/appConfig.js';
 import type { Logger } from '../app/ports.js';
 import type { Notifier } from '../app/ports.js';
 import type { RotationNotification } from '../app/rotationNotification.js';
-import { formatNotification, NOTIFICATION_SOURCE } from './notificationFormats.js';
+import { formatNotification, NOTIFICATION_SOURCE } from './formatNotification.js';
 
-export { formatNotification, MAX_LISTED_TARGETS, NOTIFICATION_SOURCE, notificationFacts, notificationLines, notificationTitle } from './notificationFormats.js';
+export { formatNotification, MAX_LISTED_TARGETS, NOTIFICATION_SOURCE, notificationFacts, notificationLines, notificationTitle } from './formatNotification.js';
 
 export interface WebhookNotifierOptions {
   /** Per-request timeout (default 10 s). */

@@ -1,4 +1,4 @@
-import { DEFAULT_RETRY_POLICY } from '../domain/backoff.js';
+import { DEFAULT_RETRY_POLICY } from '../domain/nextDelayMs.js';
 import type { RetryPolicy } from '../domain/retryPolicy.js';
 import { ConfigProblems, integer, object, type Json } from './configProblems.js';
 

@@ -3,7 +3,7 @@
  * `code` (Azure's own code where there is one), a `class` that decides what happens next, and identifiers
  * (vault, key, version, server), never a secret.
  */
-import type { ArmErrorCode } from './errorClassification.js';
+import type { ArmErrorCode } from './classifyArmError.js';
 
 /** What the caller must do with a failure. */
 export type ErrorClass =

@@ -3,8 +3,8 @@
  * services the caller built (createServices), so the local host never steers a global composition root through
  * the environment.
  */
-import type { FunctionDefinition } from '../host/functionDefinition.js';
-import type { ServicesProvider } from '../host/processServices.js';
+import type { FunctionDefinition } from '../functionsHost/functionDefinition.js';
+import type { ServicesProvider } from '../functionsHost/processServices.js';
 
 /** Loads the function modules (they pull in the Azure SDKs) and makes each definition from `services`. */
 export async function appFunctions(services: ServicesProvider): Promise<readonly FunctionDefinition[]> {

@@ -3,7 +3,7 @@
  * and createServices builds the clients; the embedded queue, when given, serves as work queue and failure sink.
  */
 import type { ServiceOverrides, Services } from '../compositionRoot.js';
-import type { FunctionDefinition } from '../host/functionDefinition.js';
+import type { FunctionDefinition } from '../functionsHost/functionDefinition.js';
 import type { LocalDurableQueue } from './queue/localDurableQueue.js';
 
 /** Loads lazily (the Azure SDKs are heavy) and builds the services on the first invocation. */

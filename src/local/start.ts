@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROTATION_CONFIG_SETTING } from '../config/settings.js';
-import { findProjectRoot } from './host/projectRoot.js';
+import { findProjectRoot } from './host/findProjectRoot.js';
 
 /** Set in the environment of the re-run child (see main) so that it does not print the mode line twice. */
 const RERUN_MARKER = 'SQL_TDE_LOCAL_START_CHILD';

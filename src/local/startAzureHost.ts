@@ -4,9 +4,9 @@
  */
 import { join } from 'node:path';
 import { DEFAULT_LOCAL_QUEUE_DIR, LOCAL_QUEUE_DIR_SETTING } from '../config/settings.js';
-import { consoleLogSink, type HostLogSink } from './host/hostLog.js';
+import { consoleLogSink, type HostLogSink } from './host/formatLogRecord.js';
 import type { LocalHost } from './host/localHost.js';
-import { findProjectRoot } from './host/projectRoot.js';
+import { findProjectRoot } from './host/findProjectRoot.js';
 import { loadAppFunctions } from './loadAppFunctions.js';
 
 /** Starts the host on the app settings in `process.env`; fails fast listing every configuration problem. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { acceptKeyEvent, enqueueKey } from '../../src/app/acceptKeyEvent.js';
 import { processWorkItem, type WorkItemHandlers } from '../../src/app/processWorkItem.js';
-import type { KeyNewVersionCreated } from '../../src/domain/keyVaultEvent.js';
+import type { KeyNewVersionCreated } from '../../src/domain/parseKeyVaultEvent.js';
 import type { WorkItem } from '../../src/domain/workItem.js';
 import { parseKeyId } from '../../src/domain/keyId.js';
 import { KEY, PLAIN, PRIMARY, SCOPE, SECONDARY, V2, reconcileFixture } from '../support/reconcileFixture.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { retryOrDeadLetter } from '../../src/app/retryOrDeadLetter.js';
-import { DEFAULT_RETRY_POLICY } from '../../src/domain/backoff.js';
+import { DEFAULT_RETRY_POLICY } from '../../src/domain/nextDelayMs.js';
 import { RotationError, type ErrorCode } from '../../src/domain/errors.js';
 import type { WorkItem } from '../../src/domain/workItem.js';
 import { fakeRetryDeps } from '../support/fakes/fakeRetryDeps.js';

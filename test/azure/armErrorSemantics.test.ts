@@ -4,8 +4,8 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ArmSqlServerKeys } from '../../src/azure/armSqlServerKeys.js';
-import { DEFAULT_RETRY_POLICY, nextDelayMs } from '../../src/domain/backoff.js';
-import { isNewerVersionInPlace } from '../../src/domain/errorClassification.js';
+import { DEFAULT_RETRY_POLICY, nextDelayMs } from '../../src/domain/nextDelayMs.js';
+import { isNewerVersionInPlace } from '../../src/domain/classifyArmError.js';
 import { noRetrySqlClients, useTestEmulator } from '../support/emulatorFixture.js';
 import { rotationFailure as failure } from '../support/rotationFailure.js';
 import { TDE_KEY_V1_NAME, TDE_KEY_V1_URI, TDE_KEY_V2_NAME, TDE_KEY_V2_URI, testServerId } from '../support/emulator.js';

@@ -2,7 +2,7 @@ import { DefaultAzureCredential } from '@azure/identity';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RestError } from '@azure/core-rest-pipeline';
 import { KeyVaultKeyReader, isKeyDisabledAnswer } from '../../src/azure/keyVaultKeyReader.js';
-import { checkKeyVersion } from '../../src/domain/preflight.js';
+import { checkKeyVersion } from '../../src/domain/checkKeyVersion.js';
 import { isRotationError } from '../../src/domain/errors.js';
 import { parseKeyId } from '../../src/domain/keyId.js';
 import { useTestEmulator } from '../support/emulatorFixture.js';

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DefaultAzureCredential } from '@azure/identity';
 import type { HttpClient } from '@azure/core-rest-pipeline';
-import { shortRetryOptions } from '../../src/azure/clientOptions.js';
+import { shortRetryOptions } from '../../src/azure/shortRetryOptions.js';
 import { KeyVaultSecretStore } from '../../src/azure/keyVaultSecretStore.js';
 import { Secret } from '../../src/domain/secret.js';
 import { safeStringify } from '../support/fakes/captureLogger.js';

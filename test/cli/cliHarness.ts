@@ -3,7 +3,7 @@
  * stderr, and a fake clock whose sleep only moves time (retries fall due at once, no real waiting).
  */
 import { vi } from 'vitest';
-import { runCli, type CliRuntime } from '../../src/cli/main.js';
+import { runCli, type CliRuntime } from '../../src/cli/runCli.js';
 import { createServices } from '../../src/compositionRoot.js';
 import { loadConfig } from '../../src/config/loadConfig.js';
 import { fastPolls } from '../support/fastPolls.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/loadConfig.js';
 import { ConfigError, type ConfigProblem } from '../../src/domain/errors.js';
-import { DEFAULT_RETRY_POLICY } from '../../src/domain/backoff.js';
+import { DEFAULT_RETRY_POLICY } from '../../src/domain/nextDelayMs.js';
 
 const SUB = '00000000-1111-2222-3333-444444444444';
 const RG = `/subscriptions/${SUB}/resourceGroups/rg`;

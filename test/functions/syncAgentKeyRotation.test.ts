@@ -7,7 +7,7 @@ import { SYNC_AGENT_KEY_CONTENT_TYPE } from '../../src/app/syncAgentSecretTags.j
 import { createServices, type Services } from '../../src/compositionRoot.js';
 import { loadConfig } from '../../src/config/loadConfig.js';
 import type { SyncAgentWorkItem } from '../../src/domain/workItem.js';
-import { SYNC_AGENT_TIMER_SCHEDULE } from '../../src/host/functionDefinition.js';
+import { SYNC_AGENT_TIMER_SCHEDULE } from '../../src/functionsHost/functionDefinition.js';
 import { submitCurrentKey, type SyncAgentState } from '@sql-key-rotation/local-azure';
 import { startReceiver, type Receiver } from '../cli/receiver.js';
 import { FakeFailureSink } from '../support/fakes/fakeFailureSink.js';

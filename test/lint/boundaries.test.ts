@@ -12,7 +12,7 @@ const ROOT = join(__dirname, '..', '..');
 
 /** The import groups each layer must refuse. */
 const SDK = ['@azure/*'];
-const ADAPTERS = ['**/azure/**', '**/host/**', '**/cli/**', '**/compositionRoot*', '**/functions/**'];
+const ADAPTERS = ['**/azure/**', '**/functionsHost/**', '**/cli/**', '**/compositionRoot*', '**/functions/**'];
 const LOCAL = ['**/local/**', '@sql-key-rotation/local-azure', '@sql-key-rotation/local-azure/**'];
 const CONFIG_AND_APP = ['**/config/**', '**/app/**'];
 const APP = ['**/src/**', '**/functions/**', '**/bench/**', '**/test/**', 'sql-tde-key-rotation'];
@@ -20,10 +20,10 @@ const APP = ['**/src/**', '**/functions/**', '**/bench/**', '**/test/**', 'sql-t
 const LAYERS: readonly { readonly file: string; readonly refuses: readonly string[] }[] = [
   { file: 'src/domain/keyId.ts', refuses: [...SDK, ...ADAPTERS, ...LOCAL, ...CONFIG_AND_APP] },
   { file: 'src/app/ports.ts', refuses: [...SDK, ...ADAPTERS, ...LOCAL] },
-  { file: 'src/azure/azureErrors.ts', refuses: LOCAL },
+  { file: 'src/azure/toRotationError.ts', refuses: LOCAL },
   { file: 'src/config/loadConfig.ts', refuses: LOCAL },
-  { file: 'src/cli/main.ts', refuses: LOCAL },
-  { file: 'src/host/functionDefinition.ts', refuses: LOCAL },
+  { file: 'src/cli/runCli.ts', refuses: LOCAL },
+  { file: 'src/functionsHost/functionDefinition.ts', refuses: LOCAL },
   { file: 'src/compositionRoot.ts', refuses: LOCAL },
   { file: 'functions/rotationWorker.ts', refuses: LOCAL },
   { file: 'packages/local-azure/src/index.ts', refuses: APP },
@@ -78,7 +78,7 @@ describe('Lint: layer boundaries', () => {
     ['src/azure/probe.ts', "import type { RunningEmulator } from '@sql-key-rotation/local-azure';"],
     ['functions/probe.ts', "import { demoEstate } from '@sql-key-rotation/local-azure';"],
     ['packages/local-azure/src/emulator/probe.ts', "import { loadConfig } from '../../../../src/config/loadConfig.js';"],
-    ['packages/local-azure/src/probe.ts', "import type { FunctionDefinition } from '../../../src/host/functionDefinition.js';"],
+    ['packages/local-azure/src/probe.ts', "import type { FunctionDefinition } from '../../../src/functionsHost/functionDefinition.js';"],
     ['packages/local-azure/src/probe.ts', "import { makeRotationWorker } from '../../../functions/rotationWorker.js';"],
   ])('reports in %s: %s', async (file, line) => {
     // Prepare: lint with nothing but the file's effective rule, so the probe needs no type information

@@ -6,9 +6,9 @@
  * something could not be read (a server's protector, the key).
  */
 import { planRotation, type KeyPlan, type PlannedAction, type ProtectorSummary } from '../../app/planRotation.js';
-import { EXIT } from '../cliError.js';
+import { EXIT } from '../cliUsageError.js';
 import type { CliContext } from '../cliContext.js';
-import { renderTable, shortServerName } from '../table.js';
+import { renderTable, shortServerName } from '../renderTable.js';
 import { selectKeys } from './selectKeys.js';
 
 export async function planCommand(ctx: CliContext, opts: { key?: string; version?: string }): Promise<number> {

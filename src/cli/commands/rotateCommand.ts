@@ -24,11 +24,11 @@ import { planDeps, workItemHandlers } from '../../compositionRoot.js';
 import { processWorkItem } from '../../app/processWorkItem.js';
 import { summarize, type Outcome, type OutcomeKind } from '../../domain/outcome.js';
 import type { WorkItem } from '../../domain/workItem.js';
-import { EXIT } from '../cliError.js';
+import { EXIT } from '../cliUsageError.js';
 import type { CliContext } from '../cliContext.js';
 import { ProgressLine } from '../progressLine.js';
 import { runWorkItems } from '../runWorkItems.js';
-import { renderTable, shortServerName } from '../table.js';
+import { renderTable, shortServerName } from '../renderTable.js';
 import { selectKeys, type KeySelection } from './selectKeys.js';
 
 export interface KeyRotationResult {

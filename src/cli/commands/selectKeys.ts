@@ -2,7 +2,7 @@
 import type { AppConfig, KeyTarget } from '../../config/appConfig.js';
 import { isRotationError } from '../../domain/errors.js';
 import { parseKeyId } from '../../domain/keyId.js';
-import { CliUsageError } from '../cliError.js';
+import { CliUsageError } from '../cliUsageError.js';
 
 export interface KeySelection {
   readonly target: KeyTarget;

@@ -7,7 +7,7 @@
 import { driftExitCode, driftReport, type DriftFinding, type KeyDrift } from '../../app/driftReport.js';
 import { planDeps } from '../../compositionRoot.js';
 import type { CliContext } from '../cliContext.js';
-import { renderTable, shortServerName } from '../table.js';
+import { renderTable, shortServerName } from '../renderTable.js';
 import { protectorText, yesNo } from './planCommand.js';
 
 export async function statusCommand(ctx: CliContext): Promise<number> {

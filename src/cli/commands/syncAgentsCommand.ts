@@ -3,7 +3,7 @@
  *
  * status reads each agent's secret properties (never its value) and the agent resource: the secret version,
  * when its key was rotated and the rotation that did it, the agent's state and last alive time, and the key
- * handoff (awaiting pickup, back online at T, overdue; see src/domain/syncAgentHandoff.ts). JSON:
+ * handoff (awaiting pickup, back online at T, overdue; see src/domain/handoffState.ts). JSON:
  * `{ "command": "sync-agents status", "generatedAt", "agents": AgentStatus[], "problems": [{target, code, reason}],
  * "summary": {agents, ok, missing, expired, error, awaitingPickup, backOnline, overdue}, "retirement"?, "exitCode" }`.
  * Exit 0 = every agent has a secret (not expired) and no handoff is overdue; 2 = an agent has none, an expired
@@ -23,14 +23,14 @@ import { processSyncAgentItem } from '../../app/rotateSyncAgentKeys.js';
 import { syncAgentDeps } from '../../compositionRoot.js';
 import { sameArmId } from '../../domain/armId.js';
 import { summarize, type Outcome } from '../../domain/outcome.js';
-import type { HandoffKind, HandoffState } from '../../domain/syncAgentHandoff.js';
-import { syncRetirement } from '../../domain/syncAgentRetirement.js';
+import type { HandoffKind, HandoffState } from '../../domain/handoffState.js';
+import { syncRetirement } from '../../domain/syncRetirement.js';
 import type { SyncAgentWorkItem } from '../../domain/workItem.js';
-import { CliUsageError, EXIT } from '../cliError.js';
+import { CliUsageError, EXIT } from '../cliUsageError.js';
 import type { CliContext } from '../cliContext.js';
 import { ProgressLine } from '../progressLine.js';
 import { runWorkItems } from '../runWorkItems.js';
-import { renderTable, shortServerName } from '../table.js';
+import { renderTable, shortServerName } from '../renderTable.js';
 import { outcomeRow } from './rotateCommand.js';
 
 export type AgentSecretStatus = 'ok' | 'missing' | 'expired' | 'error';

@@ -20,9 +20,9 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PollSchedule } from '../../domain/pollSchedule.js';
 import { ROTATION_CONFIG_SETTING } from '../../config/settings.js';
-import { consoleLogSink, type HostLogSink } from '../host/hostLog.js';
+import { consoleLogSink, type HostLogSink } from '../host/formatLogRecord.js';
 import type { LocalHost } from '../host/localHost.js';
-import { findProjectRoot } from '../host/projectRoot.js';
+import { findProjectRoot } from '../host/findProjectRoot.js';
 import { loadAppFunctions } from '../loadAppFunctions.js';
 import type { LocalDurableQueue } from '../queue/localDurableQueue.js';
 import { DEMO_KEY, DEMO_VAULT, readDemoServers, readDemoSummary, type DemoSummary } from './readDemoSummary.js';
@@ -38,7 +38,7 @@ export const RECONCILE_FUNCTION = 'reconcileKeys';
 export const DEMO_THROTTLED_SERVER = 'contoso-sql-reports';
 /**
  * The demo's throttle: 429 with Retry-After: 2 on every try of one attempt (the SDK's own short retries included,
- * see src/azure/clientOptions.ts), so the attempt fails and its retry visibly goes through the backoff queue.
+ * see src/azure/shortRetryOptions.ts), so the attempt fails and its retry visibly goes through the backoff queue.
  */
 export const DEMO_THROTTLE_TIMES = 3;
 export const DEMO_RETRY_AFTER_SECONDS = 2;

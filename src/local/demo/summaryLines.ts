@@ -1,6 +1,6 @@
-/** The demo's printed tables and summary, rendered with the CLI's table renderer (src/cli/table.ts). */
-import { renderTable } from '../../cli/table.js';
-import { shortenArmIds } from '../host/hostLog.js';
+/** The demo's printed tables and summary, rendered with the CLI's table renderer (src/cli/renderTable.ts). */
+import { renderTable } from '../../cli/renderTable.js';
+import { shortenArmIds } from '../host/formatLogRecord.js';
 import { DEMO_SECRET_VAULT, type DemoServerSummary, type DemoSummary } from './readDemoSummary.js';
 
 /**

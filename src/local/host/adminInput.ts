@@ -1,5 +1,5 @@
-import type { FunctionDefinition } from '../../host/functionDefinition.js';
-import { timerInput } from './timerScheduler.js';
+import type { FunctionDefinition } from '../../functionsHost/functionDefinition.js';
+import { timerInput } from './scheduleTimer.js';
 
 /** What a function receives when started through the admin endpoint (or `host.invoke`). */
 export function adminInput(def: FunctionDefinition, input: unknown): unknown {

@@ -4,14 +4,14 @@
  *   and CloudEvents 1.0 single and batch (+ the `OPTIONS` webhook validation handshake), one invocation per event;
  * - `POST /admin/functions/<name>` with `{"input": ...}`: runs a non-HTTP function now, answering 202;
  * - `GET /admin/host/status`: `{"state":"Running"}` once ready; `GET /admin/functions`: the functions.
- * Every request passes requestGuard.ts first (host key, no cross-origin, loopback Host, JSON admin bodies, 1 MB).
+ * Every request passes checkRequest.ts first (host key, no cross-origin, loopback Host, JSON admin bodies, 1 MB).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FunctionDefinition } from '../../host/functionDefinition.js';
+import type { FunctionDefinition } from '../../functionsHost/functionDefinition.js';
 import { adminInput } from './adminInput.js';
 import { parseEventGridDelivery } from './eventGridDelivery.js';
 import type { HostState } from './localHost.js';
-import { checkRequest, readLimitedBody, RequestBodyTooLargeError, type Refusal } from './requestGuard.js';
+import { checkRequest, readLimitedBody, RequestBodyTooLargeError, type Refusal } from './checkRequest.js';
 
 /** What the routes need of the host. */
 export interface HostRoutesContext {

@@ -4,8 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { InvocationContext, type TriggerMetadata } from '@azure/functions';
-import type { FunctionDefinition } from '../../host/functionDefinition.js';
-import { formatLogArgs, type HostLogSink } from './hostLog.js';
+import type { FunctionDefinition } from '../../functionsHost/functionDefinition.js';
+import { formatLogArgs, type HostLogSink } from './formatLogRecord.js';
 
 export interface InvocationRequest {
   /** The trigger input handed to the handler (event, timer, message body). */

@@ -5,20 +5,20 @@
  * wait for idle, stop gracefully.
  * Listens on 127.0.0.1:7071 unless told otherwise (`PORT`). Every admin and Event Grid request needs the random key of
  * this run (printed once at start, `host.key`; `x-functions-key` header or `?code=`); cross-origin requests, a
- * Host header that is not loopback, non-JSON admin requests and bodies over 1 MB are refused (requestGuard.ts).
+ * Host header that is not loopback, non-JSON admin requests and bodies over 1 MB are refused (checkRequest.ts).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TriggerMetadata } from '@azure/functions';
 import { DEFAULT_HOST_PORT, PORT_SETTING } from '../../config/settings.js';
-import type { FunctionDefinition } from '../../host/functionDefinition.js';
+import type { FunctionDefinition } from '../../functionsHost/functionDefinition.js';
 import type { LocalDurableQueue } from '../queue/localDurableQueue.js';
 import { adminInput } from './adminInput.js';
-import { consoleLogSink, type HostLogSink } from './hostLog.js';
+import { consoleLogSink, type HostLogSink } from './formatLogRecord.js';
 import { hostRequestHandler } from './hostRequestHandler.js';
 import { invokeFunction } from './invokeFunction.js';
 import { closeServer, listen } from './listen.js';
-import { FUNCTIONS_KEY_QUERY, newHostKey } from './requestGuard.js';
+import { FUNCTIONS_KEY_QUERY, newHostKey } from './checkRequest.js';
 import { startTriggers, type HostTriggers } from './startTriggers.js';
 
 export type HostState = 'Initialized' | 'Running' | 'Stopping' | 'Stopped';

@@ -7,7 +7,7 @@
  */
 import type { TriggerMetadata } from '@azure/functions';
 import type { LocalDurableQueue, ReceivedMessage } from '../queue/localDurableQueue.js';
-import type { HostLogSink } from './hostLog.js';
+import type { HostLogSink } from './formatLogRecord.js';
 
 export interface LocalQueuePumpOptions {
   readonly queue: LocalDurableQueue;

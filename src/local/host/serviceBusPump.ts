@@ -17,7 +17,7 @@ import {
   type ServiceBusReceiver,
   type ServiceBusSessionReceiver,
 } from '@azure/service-bus';
-import type { HostLogSink } from './hostLog.js';
+import type { HostLogSink } from './formatLogRecord.js';
 
 /** host.json `extensions.serviceBus.sessionIdleTimeout` of this app. */
 export const DEFAULT_SESSION_IDLE_TIMEOUT_MS = 5_000;

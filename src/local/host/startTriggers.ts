@@ -6,14 +6,14 @@
 import { join } from 'node:path';
 import type { TriggerMetadata } from '@azure/functions';
 import { DEFAULT_LOCAL_QUEUE_DIR, LOCAL_QUEUE_DIR_SETTING } from '../../config/settings.js';
-import type { FunctionDefinition } from '../../host/functionDefinition.js';
+import type { FunctionDefinition } from '../../functionsHost/functionDefinition.js';
 import { LocalDurableQueue } from '../queue/localDurableQueue.js';
-import type { HostLogSink } from './hostLog.js';
+import type { HostLogSink } from './formatLogRecord.js';
 import { LocalQueuePump } from './localQueuePump.js';
-import { findProjectRoot } from './projectRoot.js';
+import { findProjectRoot } from './findProjectRoot.js';
 import { resolveAppSetting } from './resolveAppSetting.js';
 import type { ServiceBusPump } from './serviceBusPump.js';
-import { scheduleTimer, timerInput, type ScheduledTimer } from './timerScheduler.js';
+import { scheduleTimer, timerInput, type ScheduledTimer } from './scheduleTimer.js';
 
 /** host.json `extensions.serviceBus.maxConcurrentCalls`. */
 export const DEFAULT_QUEUE_CONCURRENCY = 8;

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HostLogRecord } from '../../../src/local/host/hostLog.js';
+import type { HostLogRecord } from '../../../src/local/host/formatLogRecord.js';
 import { DEMO_THROTTLED_SERVER, startDemo, type RunningDemo } from '../../../src/local/demo/startDemo.js';
 
 describe('Function: startDemo', () => {

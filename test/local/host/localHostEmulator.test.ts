@@ -13,7 +13,7 @@ import { makeRotationWorker } from '../../../functions/rotationWorker.js';
 import { makeSyncAgentKeyRotation } from '../../../functions/syncAgentKeyRotation.js';
 import { createServices, type Services } from '../../../src/compositionRoot.js';
 import { loadConfig } from '../../../src/config/loadConfig.js';
-import type { HostLogRecord } from '../../../src/local/host/hostLog.js';
+import type { HostLogRecord } from '../../../src/local/host/formatLogRecord.js';
 import { startLocalHost, type LocalHost } from '../../../src/local/host/localHost.js';
 import { useTestEmulator } from '../../support/emulatorFixture.js';
 import { TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION_ID, TEST_SYNC_VAULT, TEST_SYNC_VAULT_URL, TEST_TDE_VAULT, TEST_TDE_VAULT_URL } from '../../support/emulator.js';

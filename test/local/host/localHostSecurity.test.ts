@@ -3,10 +3,10 @@ import { request } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FunctionDefinition } from '../../../src/host/functionDefinition.js';
-import type { HostLogRecord } from '../../../src/local/host/hostLog.js';
+import type { FunctionDefinition } from '../../../src/functionsHost/functionDefinition.js';
+import type { HostLogRecord } from '../../../src/local/host/formatLogRecord.js';
 import { startLocalHost, type LocalHost } from '../../../src/local/host/localHost.js';
-import { MAX_REQUEST_BODY_BYTES } from '../../../src/local/host/requestGuard.js';
+import { MAX_REQUEST_BODY_BYTES } from '../../../src/local/host/checkRequest.js';
 
 interface RawAnswer {
   readonly status: number;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { SyncAgents } from '../../../src/app/ports.js';
 import { RotationError } from '../../../src/domain/errors.js';
 import { Secret } from '../../../src/domain/secret.js';
-import type { SyncAgentLiveness } from '../../../src/domain/syncAgentHandoff.js';
+import type { SyncAgentLiveness } from '../../../src/domain/handoffState.js';
 import { Faults } from './faults.js';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatLogArgs, formatLogRecord, readableMessage, shortenArmIds } from '../../../src/local/host/hostLog.js';
+import { formatLogArgs, formatLogRecord, readableMessage, shortenArmIds } from '../../../src/local/host/formatLogRecord.js';
 
 const server = '/subscriptions/6a1d2c0e-3b4f-4e5a-9c7d-8e9f0a1b2c3d/resourceGroups/rg-sql-prod/providers/Microsoft.Sql/servers/contoso-sql-weu';
 

@@ -9,7 +9,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { CliContext, type CliRuntime, type GlobalFlags } from './cliContext.js';
-import { describeError, EXIT } from './cliError.js';
+import { describeError, EXIT } from './cliUsageError.js';
 import type { CliIo } from './cliIo.js';
 import { planCommand } from './commands/planCommand.js';
 import { reconcileCommand, rotateCommand } from './commands/rotateCommand.js';

@@ -10,7 +10,7 @@
  * {code}. {message}", a Canceled one as "Operation was canceled".
  */
 import { createHttpHeaders, createPipelineRequest, type PipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
-import { parseRetryAfter } from '../domain/backoff.js';
+import { parseRetryAfter } from '../domain/nextDelayMs.js';
 import type { PollSchedule } from '../domain/pollSchedule.js';
 import { armResponseBody, armRestError } from './armRestError.js';
 

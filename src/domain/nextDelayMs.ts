@@ -7,7 +7,7 @@
  * waiting longer and longer does not make the secondary arrive sooner.
  */
 import type { RetryPolicy } from './retryPolicy.js';
-import { OPERATION_FAILED_MAX_ATTEMPTS } from './errorClassification.js';
+import { OPERATION_FAILED_MAX_ATTEMPTS } from './classifyArmError.js';
 import type { ErrorCode } from './errors.js';
 
 /**

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Timer } from '@azure/functions';
-import { InvalidScheduleError, scheduleTimer } from '../../../src/local/host/timerScheduler.js';
+import { InvalidScheduleError, scheduleTimer } from '../../../src/local/host/scheduleTimer.js';
 
 describe('Function: scheduleTimer', () => {
   beforeEach(() => {

@@ -4,8 +4,8 @@
  */
 import { RotationError, isRotationError } from '../domain/errors.js';
 import { parseKeyId, type KeyId } from '../domain/keyId.js';
-import { checkKeyVersion } from '../domain/preflight.js';
-import { versionOrder } from '../domain/protectorDecision.js';
+import { checkKeyVersion } from '../domain/checkKeyVersion.js';
+import { versionOrder } from '../domain/protectorStep.js';
 import type { KeyReader } from './ports.js';
 
 /** The state in Key Vault of the version a protector is on. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { KEY_NEW_VERSION_CREATED, parseKeyVaultEvent } from '../../src/domain/keyVaultEvent.js';
+import { KEY_NEW_VERSION_CREATED, parseKeyVaultEvent } from '../../src/domain/parseKeyVaultEvent.js';
 
 const VECTORS = resolve(__dirname, '../../../shared/vectors/eventgrid');
 const FIXTURES = resolve(__dirname, '../fixtures/eventgrid');

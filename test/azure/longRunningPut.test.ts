@@ -1,7 +1,7 @@
 import { createHttpHeaders, type PipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
 import { describe, expect, it } from 'vitest';
-import { longRunningPut, type LongRunningPutOptions } from '../../src/azure/armLongRunningPut.js';
-import { toRotationError } from '../../src/azure/azureErrors.js';
+import { longRunningPut, type LongRunningPutOptions } from '../../src/azure/longRunningPut.js';
+import { toRotationError } from '../../src/azure/toRotationError.js';
 import { PollSchedule } from '../../src/domain/pollSchedule.js';
 
 const URL_ = 'https://management.azure.com/subscriptions/s/resourceGroups/rg/providers/Microsoft.Sql/servers/x/keys/k?api-version=2020-11-01-preview';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { currentVersionState, isNewerThanCurrent } from '../../src/app/versionOrder.js';
+import { currentVersionState, isNewerThanCurrent } from '../../src/app/currentVersionState.js';
 import { RotationError } from '../../src/domain/errors.js';
 import { parseKeyId } from '../../src/domain/keyId.js';
 import { FakeKeyReader } from '../support/fakes/fakeKeyReader.js';

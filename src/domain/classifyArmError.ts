@@ -20,7 +20,7 @@
  *   "never backwards" rule wants. {@link isNewerVersionInPlace} lets the use case report it as skipped.
  * - A failed long-running operation whose error carries no code (core-lro: "The long-running operation has
  *   failed") is `OperationFailed`: retriable, but only {@link OPERATION_FAILED_MAX_ATTEMPTS} attempts in all
- *   (see CODE_MAX_ATTEMPTS in backoff.ts), because nobody can tell whether it was transient.
+ *   (see CODE_MAX_ATTEMPTS in nextDelayMs.ts), because nobody can tell whether it was transient.
  * - 409 ServerKeyUriAlreadyExists is success: the server key name is derived from the URI (`vault_key_version`),
  *   so the URI being registered means our key is already there.
  * - Database-level keys (Databases.json update): `PerDatabaseCMKKeyRotationAttemptedWhileOldThumbprintInUse` is
@@ -234,7 +234,7 @@ export const OPERATION_FAILED_MAX_ATTEMPTS = 3;
 
 /**
  * Node / undici / core-rest-pipeline transport error codes: the request may not have reached Azure, so trying
- * again is safe. The one list: the adapters' error translation (src/azure/azureErrors.ts) uses it too.
+ * again is safe. The one list: the adapters' error translation (src/azure/toRotationError.ts) uses it too.
  */
 export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
   'ECONNRESET',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isStrictlyNewer, protectorStep, versionOrder, type ProtectorView } from '../../src/domain/protectorDecision.js';
+import { isStrictlyNewer, protectorStep, versionOrder, type ProtectorView } from '../../src/domain/protectorStep.js';
 import { parseKeyId } from '../../src/domain/keyId.js';
 
 const KEY = 'https://contoso-tde.vault.azure.net/keys/tde-key';

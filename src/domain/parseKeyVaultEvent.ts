@@ -10,7 +10,7 @@
  * deep throws RangeError, which would turn a rejection into a throw.
  */
 import { parseKeyId, type KeyId } from './keyId.js';
-import { describeJson } from './safeJson.js';
+import { describeJson } from './describeJson.js';
 
 export const KEY_NEW_VERSION_CREATED = 'Microsoft.KeyVault.KeyNewVersionCreated';
 

@@ -1,8 +1,8 @@
 import { RestError } from '@azure/core-rest-pipeline';
 import { AggregateAuthenticationError, CredentialUnavailableError } from '@azure/identity';
 import { describe, expect, it } from 'vitest';
-import { isAlreadyThere, toRotationError } from '../../src/azure/azureErrors.js';
-import { isNewerVersionInPlace, OLD_THUMBPRINT_IN_USE_RETRY_MS } from '../../src/domain/errorClassification.js';
+import { isAlreadyThere, toRotationError } from '../../src/azure/toRotationError.js';
+import { isNewerVersionInPlace, OLD_THUMBPRINT_IN_USE_RETRY_MS } from '../../src/domain/classifyArmError.js';
 
 class NamedError extends Error {
   constructor(name: string, message: string, readonly statusCode?: number) {

@@ -21,8 +21,8 @@ import {
   classifyArmError,
   knownArmErrorCode,
   minRetryDelayMs,
-} from '../domain/errorClassification.js';
-import { parseRetryAfter } from '../domain/backoff.js';
+} from '../domain/classifyArmError.js';
+import { parseRetryAfter } from '../domain/nextDelayMs.js';
 import {
   KEY_VAULT_ERROR_CODES,
   RotationError,

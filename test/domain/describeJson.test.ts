@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeJson, jsonDepth, tryStringifyJson } from '../../src/domain/safeJson.js';
+import { describeJson, jsonDepth, tryStringifyJson } from '../../src/domain/describeJson.js';
 
 const deepArray = (depth: number): unknown => JSON.parse(`${'['.repeat(depth)}${']'.repeat(depth)}`) as unknown;
 const deepObject = (depth: number): unknown => JSON.parse(`${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`) as unknown;

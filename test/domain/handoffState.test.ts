@@ -9,8 +9,8 @@ import {
   type HandoffKind,
   type StoredRotation,
   type SyncAgentLiveness,
-} from '../../src/domain/syncAgentHandoff.js';
-import { syncRetirement } from '../../src/domain/syncAgentRetirement.js';
+} from '../../src/domain/handoffState.js';
+import { syncRetirement } from '../../src/domain/syncRetirement.js';
 
 const ROTATED = new Date('2026-03-01T03:00:00.000Z');
 const at = (minutes: number): Date => new Date(ROTATED.getTime() + minutes * 60_000);

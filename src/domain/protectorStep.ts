@@ -57,7 +57,7 @@ export function protectorStep(protector: ProtectorView, next: KeyId): ProtectorS
  * Event Grid delivers out of order and more than once: move only to a version created after the one in place.
  * `current` undefined means the version in place no longer exists in the vault. Key Vault reports creation
  * times in whole seconds, so two versions made within one second tie: the caller breaks a tie by asking Key
- * Vault which version is the latest (see {@link isStrictlyNewer}'s caller, src/app/versionOrder.ts).
+ * Vault which version is the latest (see {@link isStrictlyNewer}'s caller, src/app/currentVersionState.ts).
  */
 export function versionOrder(next: Date, current: Date | undefined): 'newer' | 'older' | 'tie' {
   if (current === undefined || next.getTime() > current.getTime()) return 'newer';

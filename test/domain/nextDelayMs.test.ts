@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CODE_MAX_ATTEMPTS, DEFAULT_RETRY_POLICY, ORDER_JITTER, nextDelayMs, parseRetryAfter } from '../../src/domain/backoff.js';
+import { CODE_MAX_ATTEMPTS, DEFAULT_RETRY_POLICY, ORDER_JITTER, nextDelayMs, parseRetryAfter } from '../../src/domain/nextDelayMs.js';
 import type { RetryPolicy } from '../../src/config/appConfig.js';
 
 const policy: RetryPolicy = { baseMs: 1_000, capMs: 60_000, maxAttempts: 8, orderDelayMs: 30_000, orderMaxAttempts: 5 };

@@ -1,6 +1,6 @@
 /**
  * Log lines of the local host: one readable line per record (time, level, category, message, then identifiers as
- * `key=value`), not raw JSON. Function log lines in the `message {json}` form of src/host/contextLogger.ts are
+ * `key=value`), not raw JSON. Function log lines in the `message {json}` form of src/functionsHost/contextLogger.ts are
  * unfolded into `key=value` pairs.
  */
 import type { LogLevel } from '@azure/functions';

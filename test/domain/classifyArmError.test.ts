@@ -9,7 +9,7 @@ import {
   knownArmErrorCode,
   minRetryDelayMs,
   OLD_THUMBPRINT_IN_USE_RETRY_MS,
-} from '../../src/domain/errorClassification.js';
+} from '../../src/domain/classifyArmError.js';
 
 /** Servers and managed instances: every code their key and protector operations name. */
 const SPECS = ['ServerKeys.json', 'EncryptionProtectors.json', 'ManagedInstanceKeys.json', 'ManagedInstanceEncryptionProtectors.json'].map((f) =>

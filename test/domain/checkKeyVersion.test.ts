@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkKeyVersion } from '../../src/domain/preflight.js';
+import { checkKeyVersion } from '../../src/domain/checkKeyVersion.js';
 import type { KeyVersionProperties } from '../../src/app/ports.js';
 
 const NOW = new Date('2024-05-01T10:00:00Z');
