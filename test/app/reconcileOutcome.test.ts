@@ -101,6 +101,25 @@ describe('Function: reconcileTarget (outcomes and logs)', () => {
     ]);
   });
 
+  it('logs the refused hint on a target that converges in one round, whatever the case of the version', async () => {
+    // Prepare: V2 is in place; VE, newer, is an EC key (a version with letters, named in upper case)
+    const ve = 'e'.repeat(32);
+    const f = reconcileFixture({
+      servers: [{ id: PLAIN, switchProtector: true }],
+      versions: [keyVersion(V2, '2026-03-01T00:00:00Z'), keyVersion(ve, '2026-05-01T00:00:00Z', { keyType: 'EC' })],
+    });
+    f.sql.addServer(PLAIN, protectorOn(V2), { [keyName(V2)]: `${KEY}/${V2}` });
+
+    // Act
+    const outcome = await reconcileTarget(f.deps, item(PLAIN, { versionHint: ve.toUpperCase() }));
+
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'skipped', keyVersion: V2 });
+    expect(f.logger.lines.filter((l) => l.level === 'error').map((l) => l.properties)).toEqual([
+      expect.objectContaining({ kind: 'reconcile', target: PLAIN, code: 'AzureKeyVaultRsaKeyNotSupported' }),
+    ]);
+  });
+
   it('logs nothing about a refused version the item did not name', async () => {
     const f = reconcileFixture({ servers: [{ id: PLAIN, switchProtector: true }] });
     f.keys.update(`${KEY}/${V3}`, { keyType: 'EC' });
@@ -180,5 +199,18 @@ describe('Function: asRotationError', () => {
     expect(e).toMatchObject({ code: 'UnexpectedError', errorClass: 'terminal', cause });
     expect(e.message).toContain('reconcile');
     expect(asRotationError('a string', 'discovery')).toMatchObject({ code: 'UnexpectedError', cause: 'a string' });
+  });
+
+  it("says what was thrown: an error's class and message, or that it was no error at all", () => {
+    // Prepare
+    const cause = new TypeError('x is undefined');
+
+    // Act
+    const fromError = asRotationError(cause, 'reconcile');
+    const fromValue = asRotationError({ odd: true }, 'reconcile');
+
+    // Assess
+    expect(fromError.message).toContain(`${cause.name}: ${cause.message}`);
+    expect(fromValue.message).toMatch(/reconcile: \S/);
   });
 });

@@ -152,6 +152,27 @@ describe('Function: reconcileTarget', () => {
       expect(outcome.kind).toBe('rotated');
       expect(f.failures.deadLetters).toEqual([]);
       expect(JSON.stringify(outcome)).toContain('newer version in place');
+      // ... and the item ends there: no second attempt at the switch Azure refused.
+      expect(f.sql.writes.filter((w) => w.op === 'setProtector')).toEqual([]);
+    });
+
+    it('adds the key and ends the item when the protector does not move: a version created meanwhile waits for its own trigger', async () => {
+      // Prepare: V4 appears while the auto-rotation server gets V3's key
+      const f = reconcileFixture();
+      standardEstate(f.sql);
+      const v4 = '4'.repeat(32);
+      const upsert = f.sql.upsertServerKey.bind(f.sql);
+      f.sql.upsertServerKey = async (...args) => {
+        await upsert(...args);
+        f.keys.add(keyVersion(v4, '2026-05-15T00:00:00Z'));
+      };
+
+      // Act
+      const outcome = await reconcileTarget(f.deps, item(AUTO));
+
+      // Assess
+      expect(outcome).toMatchObject({ kind: 'rotated', keyVersion: V3 });
+      expect(f.sql.writes).toEqual([{ op: 'upsertKey', server: AUTO, name: keyName(V3) }]);
     });
 
     it('switches to a version tied to the second only when Key Vault names it the latest', async () => {
@@ -198,6 +219,26 @@ describe('Function: reconcileTarget', () => {
 
       expect(f.notifications).toHaveLength(1);
       expect(f.notifications[0]).toMatchObject({ kind: 'criticalDrift', code: 'AzureKeyVaultInvalidExpirationDate', version: V1 });
+    });
+
+    it('alerts once per item even when a later round still sees the drift (ARM reporting the old protector once more)', async () => {
+      // Prepare: the protector is on V1, disabled since; the read after the switch still shows V1
+      const f = reconcileFixture({ versions: [keyVersion(V1, '2026-01-01T00:00:00Z', { enabled: false }), keyVersion(V2, '2026-03-01T00:00:00Z')] });
+      f.sql.addServer(PLAIN, protectorOn(V1), { [keyName(V1)]: `${KEY}/${V1}` });
+      const read = f.sql.getEncryptionProtector.bind(f.sql);
+      let reads = 0;
+      f.sql.getEncryptionProtector = (id) => {
+        reads += 1;
+        return reads === 2 ? Promise.resolve(protectorOn(V1)) : read(id);
+      };
+
+      // Act
+      await reconcileTarget(f.deps, item(PLAIN));
+
+      // Assess: two rounds saw V1 disabled, one alert
+      expect(f.sql.writes.filter((w) => w.op === 'setProtector')).toHaveLength(2);
+      expect(f.notifications).toEqual([expect.objectContaining({ kind: 'criticalDrift', version: V1, code: 'AzureKeyVaultKeyDisabled' })]);
+      expect(f.sql.protector(PLAIN).serverKeyName).toBe(keyName(V2));
     });
   });
 
@@ -340,6 +381,21 @@ describe('Function: reconcileTarget', () => {
       expect(outcome).toMatchObject({ kind: 'deferred', code: 'ServiceUnavailable' });
       expect(f.sql.writes.filter((w) => w.op === 'setProtector')).toEqual([]);
       expect(f.failures.deadLetters).toEqual([]);
+    });
+
+    it('retries a protector switch that fails for any other reason than a newer version in place, without calling it done', async () => {
+      // Prepare
+      const f = reconcileFixture();
+      standardEstate(f.sql);
+      f.sql.protectorFaults.failNext(PLAIN, new RotationError('ServiceUnavailable', 'retriable', 'arm down', { details: { statusCode: 503 } }));
+
+      // Act
+      const outcome = await reconcileTarget(f.deps, item(PLAIN));
+
+      // Assess
+      expect(outcome).toMatchObject({ kind: 'deferred', code: 'ServiceUnavailable' });
+      expect(f.queue.scheduled.map((s) => s.item)).toEqual([expect.objectContaining({ kind: 'reconcile', target: PLAIN, attempt: 2 })]);
+      expect(f.sql.protector(PLAIN).serverKeyName).toBe(keyName(V1));
     });
 
     it('retries a failed protector read', async () => {
