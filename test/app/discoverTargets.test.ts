@@ -44,6 +44,37 @@ describe('Function: discoverTargets', () => {
       { kind: 'reconcile', key: KEY, target: ALSO_FOUND, versionHint: 'a'.repeat(32), runId: 'run-1', attempt: 1, firstSeen: f.clock.now().toISOString(), correlationId: 'evt-9' },
     ]);
     expect(f.sql.writes).toEqual([]);
+    expect(f.logger.lines.filter((l) => l.level === 'info').map((l) => l.properties)).toEqual([
+      expect.objectContaining({ kind: 'discover', scope: SCOPE, key: KEY, found: 2, unreadable: 0 }),
+    ]);
+  });
+
+  it('passes on neither a hint nor a run id when the discovery item has none', async () => {
+    // Prepare
+    const f = discoveryFixture();
+
+    // Act
+    await discoverTargets(f.deps, discoverItem());
+
+    // Assess: no such property at all, not even an undefined one
+    expect(f.queue.scheduled.map((s) => s.item)).toStrictEqual([
+      { kind: 'reconcile', key: KEY, target: FOUND, attempt: 1, firstSeen: f.clock.now().toISOString(), correlationId: 'evt-9' },
+      { kind: 'reconcile', key: KEY, target: ALSO_FOUND, attempt: 1, firstSeen: f.clock.now().toISOString(), correlationId: 'evt-9' },
+    ]);
+  });
+
+  it('does not call on the queue when it has nothing to enqueue', async () => {
+    // Prepare: the queue would fail
+    const f = reconcileFixture({ servers: [], discovery: { scopes: [SCOPE], switchProtector: false }, directory: [OTHER_KEY] });
+    f.sql.addServer(OTHER_KEY, { ...protectorOn(V1), uri: `https://contoso-tde.vault.azure.net/keys/other/${V1}` }, {});
+    f.queue.failNext();
+
+    // Act
+    const outcome = await discoverTargets(f.deps, discoverItem());
+
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'skipped', target: SCOPE });
+    expect(f.failures.deadLetters).toEqual([]);
   });
 
   it('enqueues nothing, and says so, when no server of the scope is on the key', async () => {
@@ -68,6 +99,34 @@ describe('Function: discoverTargets', () => {
     expect(outcome).toMatchObject({ kind: 'failed', code: 'NotInConfig' });
     expect(f.failures.deadLetters.map((d) => d.reason)).toEqual(['NotInConfig']);
     expect(f.queue.scheduled).toEqual([]);
+  });
+
+  it('dead-letters a key configured without discovery as NotInConfig', async () => {
+    // Prepare
+    const f = reconcileFixture({ servers: [{ id: PLAIN, switchProtector: true }], directory: [PLAIN, FOUND] });
+
+    // Act
+    const outcome = await discoverTargets(f.deps, discoverItem());
+
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'failed', code: 'NotInConfig' });
+    expect(f.queue.scheduled).toEqual([]);
+  });
+
+  it.each([
+    ['listing the scope', (f: ReturnType<typeof discoveryFixture>, bug: Error) => f.deps.servers.faults.failNext(SCOPE, bug)],
+    ['reading a protector', (f: ReturnType<typeof discoveryFixture>, bug: Error) => f.sql.readFaults.failNext(FOUND, bug)],
+  ])('dead-letters a bug while %s as an UnexpectedError naming the discovery', async (_label, inject) => {
+    // Prepare
+    const f = discoveryFixture();
+    inject(f, new TypeError("Cannot read properties of undefined (reading 'id')"));
+
+    // Act
+    const outcome = await discoverTargets(f.deps, discoverItem());
+
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'failed', code: 'UnexpectedError' });
+    expect(f.failures.deadLetters.map((d) => d.description)).toEqual([expect.stringContaining('discovery')]);
   });
 
   it('schedules a retry of the discovery when the scope cannot be listed, and enqueues nothing', async () => {
@@ -96,5 +155,6 @@ describe('Function: discoverTargets', () => {
     expect(outcome).toMatchObject({ kind: 'deferred', code: 'ServiceUnavailable' });
     expect(f.queue.scheduled.map((s) => `${s.item.kind} ${s.item.target} ${s.item.attempt}`)).toEqual([`reconcile ${ALSO_FOUND} 1`, `discover ${SCOPE} 2`]);
     expect(f.failures.deadLetters).toEqual([]);
+    expect(f.logger.lines.filter((l) => l.level === 'info').map((l) => l.properties)).toEqual([expect.objectContaining({ found: 1, unreadable: 1 })]);
   });
 });
