@@ -19,6 +19,8 @@ export class FakeSyncAgents implements SyncAgents {
   readonly generatedKeys: string[] = [];
   /** Agent ids in the order generateKey was called for them (including failed calls). */
   readonly generateCalls: string[] = [];
+  /** Server ids in the order listSyncAgents was called for them (including failed calls). */
+  readonly listCalls: string[] = [];
   #agents = new Map<string, { id: string; server: string; key?: string; liveness: SyncAgentLiveness }>();
 
   /** Adds agents (full ARM ids `.../servers/{s}/syncAgents/{a}`). */
@@ -52,6 +54,7 @@ export class FakeSyncAgents implements SyncAgents {
   }
 
   listSyncAgents(serverId: string): Promise<string[]> {
+    this.listCalls.push(serverId);
     const fault = this.listFaults.take(serverId);
     if (fault !== undefined) return Promise.reject(fault);
     const ids = [...this.#agents.values()].filter((a) => a.server.toLowerCase() === serverId.toLowerCase()).map((a) => a.id);
