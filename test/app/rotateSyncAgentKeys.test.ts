@@ -12,6 +12,7 @@ import type { SyncAgentConfig, SyncAgentTarget } from '../../src/config/appConfi
 import { RotationError } from '../../src/domain/errors.js';
 import type { Outcome } from '../../src/domain/outcome.js';
 import type { SyncAgentWorkItem } from '../../src/domain/workItem.js';
+import { ConcurrencyProbe } from '../support/concurrencyProbe.js';
 import { safeStringify } from '../support/fakes/captureLogger.js';
 import { FakeClock } from '../support/fakes/fakeClock.js';
 import { FakeSecretStore } from '../support/fakes/fakeSecretStore.js';
@@ -107,6 +108,41 @@ describe('Function: rotateSyncAgentKeys', () => {
     expect(secrets.latest(VAULT, 'sync-agent3')?.tags).toMatchObject({ server: 'sql-b', syncAgent: 'agent3' });
   });
 
+  it('says where each key was stored, in the outcome and in an info line', async () => {
+    // Prepare
+    const { deps, logger } = setup({ config: { agents: [target(AGENT_1, 'sync-agent1')] } });
+    // Act
+    const { outcomes } = await run(deps);
+    // Assess
+    expect(outcomes).toEqual([{ kind: 'rotated', target: AGENT_1, detail: expect.stringContaining(VAULT) }]);
+    expect(outcomes[0]?.kind === 'rotated' && outcomes[0].detail).toContain('sync-agent1');
+    expect(logger.at('info').map((l) => l.properties)).toContainEqual({ agent: AGENT_1, vaultUrl: VAULT, secretName: 'sync-agent1', attempt: 1 });
+  });
+
+  it('processes as many agents at a time as fanOut.concurrency allows', async () => {
+    // Prepare: three agents, two at a time
+    const { deps, syncAgents } = setup();
+    const probe = new ConcurrencyProbe();
+    const generate = syncAgents.generateKey.bind(syncAgents);
+    syncAgents.generateKey = (id) => probe.around(() => generate(id));
+    // Act
+    const { outcomes } = await run(deps);
+    // Assess
+    expect(outcomes.map((o) => o.kind)).toEqual(['rotated', 'rotated', 'rotated']);
+    expect(probe.max).toBe(2);
+  });
+
+  it('refuses, before regenerating its key, an agent whose id cannot label the secret', async () => {
+    // Prepare: an id that names a server, not a sync agent (loadConfig refuses it; the use case does not rely on that)
+    const { deps, syncAgents, failures } = setup({ config: { agents: [target(SERVER_A, 'sync-server-a')] } });
+    // Act
+    const { outcomes } = await run(deps);
+    // Assess
+    expect(outcomes).toEqual([expect.objectContaining({ kind: 'failed', target: SERVER_A, code: 'InvalidArmId' })]);
+    expect(syncAgents.generateCalls).toEqual([]);
+    expect(failures.deadLetters.map((d) => d.reason)).toEqual(['InvalidArmId']);
+  });
+
   it('sets no expiry when secretExpiryMs is not configured', async () => {
     const { deps, secrets } = setup({ config: { agents: [target(AGENT_1, 'sync-agent1')] } });
     const { secretExpiryMs: _omit, ...syncAgents } = deps.config.syncAgents;
@@ -140,6 +176,30 @@ describe('Function: rotateSyncAgentKeys', () => {
 
     expect(byTarget(outcomes)[AGENT_1]?.kind).toBe('rotated');
     expect(secrets.latest(VAULT, 'sync-agent1')?.value).toBe(syncAgents.currentKey(AGENT_1));
+  });
+
+  it('rotates an agent whose secret is exactly the minimum interval old', async () => {
+    // Prepare
+    const { deps, secrets, clock } = setup({ config: { agents: [target(AGENT_1, 'sync-agent1')] } });
+    secrets.seed(VAULT, 'sync-agent1', { updatedOn: new Date(clock.now().getTime() - DAY) });
+    // Act
+    const { outcomes } = await run(deps);
+    // Assess
+    expect(outcomes[0]?.kind).toBe('rotated');
+  });
+
+  it('gives ages under 10 hours to the tenth of an hour and longer ones to the hour', async () => {
+    // Prepare: 1.5 hours old, minimum interval 25.5 hours
+    const { deps, secrets, clock } = setup({ config: { agents: [target(AGENT_1, 'sync-agent1')], minIntervalMs: 25.5 * HOUR } });
+    secrets.seed(VAULT, 'sync-agent1', { updatedOn: new Date(clock.now().getTime() - 1.5 * HOUR) });
+    // Act
+    const { outcomes } = await run(deps);
+    // Assess
+    expect(outcomes[0]).toEqual({
+      kind: 'skipped',
+      target: AGENT_1,
+      reason: 'secret sync-agent1 is 1.5 h old, younger than the minimum interval of 26 h',
+    });
   });
 
   it('skips every agent on a second run within the minimum interval', async () => {
@@ -187,6 +247,14 @@ describe('Function: rotateSyncAgentKeys', () => {
     expect(logger.at('error').map((l) => l.message)).toContain(
       `Sync agent ${AGENT_1}: key regenerated but NOT stored: ServiceUnavailable`,
     );
+    expect(logger.at('error').map((l) => l.properties)).toContainEqual({
+      agent: AGENT_1,
+      vaultUrl: VAULT,
+      secretName: 'sync-agent1',
+      attempt: 1,
+      code: 'ServiceUnavailable',
+      errorClass: 'retriable',
+    });
   });
 
   it('dead-letters a refused secret write without retrying', async () => {
@@ -284,7 +352,8 @@ describe('Function: rotateSyncAgentKeys', () => {
 
     expect(byTarget(outcomes)[AGENT_1]?.kind).toBe('failed');
     expect(byTarget(outcomes)[AGENT_2]?.kind).toBe('rotated');
-    expect(logger.at('error').some((l) => l.message.includes('no retry could be scheduled'))).toBe(true);
+    const line = logger.at('error').find((l) => l.message.includes('no retry could be scheduled'));
+    expect(line?.properties).toEqual({ agent: AGENT_1, code: 'UnexpectedError', reason: expect.stringContaining('Service Bus unavailable') });
   });
 
   it('throws from processSyncAgentItem when the retry cannot be scheduled, so the trigger redelivers', async () => {
@@ -492,7 +561,7 @@ describe('Function: processSyncAgentItem (the configuration is the authority)', 
   });
 
   it('retries an item whose discovery server cannot be listed yet, without writing', async () => {
-    const { deps, syncAgents, queue } = setup({
+    const { deps, syncAgents, queue, logger } = setup({
       agents: [AGENT_4],
       config: { agents: [], vaultUrl: VAULT, discovery: { servers: [SERVER_C], scopes: [] } },
     });
@@ -503,6 +572,8 @@ describe('Function: processSyncAgentItem (the configuration is the authority)', 
     expect(outcome.kind).toBe('deferred');
     expect(syncAgents.generateCalls).toEqual([]);
     expect(queue.scheduled).toHaveLength(1);
+    // Not a refusal: no NotInConfig error line, only the retry's warning
+    expect(logger.at('error')).toEqual([]);
   });
 });
 
@@ -598,15 +669,17 @@ describe('Function: rotateSyncAgentKeys (retirement of SQL Data Sync)', () => {
       'Sync agent key rotation refused: SQL Data Sync was retired on 30 September 2027: sync-agent keys are no longer rotated. ' +
         'Remove syncAgents from ROTATION_CONFIG once the agents are gone.',
     );
+    expect(logger.at('warn').map((l) => l.properties)).toEqual([{ rotationId: 'run-1' }]);
   });
 
   it('skips a queued retry after the retirement, with no write', async () => {
-    const { deps, clock, syncAgents, failures } = setup();
+    const { deps, clock, syncAgents, failures, logger } = setup();
     clock.set(new Date('2027-10-01T00:00:00Z'));
     const retry = agentItem({ firstSeen: '2027-09-30T23:59:00.000Z' });
 
     expect((await processSyncAgentItem(deps, retry)).kind).toBe('skipped');
     expect(syncAgents.generateCalls).toEqual([]);
     expect(failures.deadLetters).toEqual([]);
+    expect(logger.at('warn').map((l) => l.properties)).toEqual([{ agent: AGENT_1, correlationId: 'run-1' }]);
   });
 });
