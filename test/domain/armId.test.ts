@@ -24,6 +24,17 @@ describe('Function: parseServerId', () => {
     expect(parseServerId(raw).id).toBe(SERVER);
   });
 
+  it('lowercases a subscription GUID written in capitals', () => {
+    const sub = 'ABCDEF01-2345-6789-ABCD-EF0123456789';
+    const parsed = parseServerId(SERVER.replace(SUB, sub));
+    expect(parsed.subscriptionId).toBe(sub.toLowerCase());
+    expect(parsed.id).toBe(SERVER.replace(SUB, sub.toLowerCase()));
+  });
+
+  it('throws an error named InvalidArmIdError', () => {
+    expect(thrown(() => parseServerId('')).name).toBe('InvalidArmIdError');
+  });
+
   it.each([
     ['a resource group with dots, parentheses and underscores', `/subscriptions/${SUB}/resourceGroups/rg_(x).y/providers/Microsoft.Sql/servers/a`],
     ['a 63-character server name', `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Sql/servers/${'a'.repeat(63)}`],
@@ -51,12 +62,14 @@ describe('Function: parseServerId', () => {
     ['resource group ending with a period', SERVER.replace('rg-prod', 'rg.'), /resource group/],
     ['resource group too long', SERVER.replace('rg-prod', 'r'.repeat(91)), /resource group/],
     ['extra segments', `${SERVER}/databases/db1`, /unexpected segments/],
+    ['missing resource group', `/subscriptions/${SUB}/resourceGroups`, /resource group/],
   ])('rejects %s', (_label, raw, message) => {
     const e = thrown(() => parseServerId(raw as string));
     expect(e).toBeInstanceOf(InvalidArmIdError);
     expect(isRotationError(e) && e.code).toBe('InvalidArmId');
     expect(e.errorClass).toBe('terminal');
     expect(e.message).toMatch(message);
+    expect(e.message).toMatch(/^server id /);
   });
 });
 
@@ -77,9 +90,14 @@ describe('Function: parseSyncAgentId', () => {
     ['another child type', `${SERVER}/databases/db`, /syncAgents/],
     ['missing agent name', `${SERVER}/syncAgents`, /agent name/],
     ['agent name with a slash-free bad character', `${SERVER}/syncAgents/a$b`, /agent name/],
-    ['extra segments', `${SERVER}/syncAgents/a/linkedDatabases`, /unexpected segments/],
+    ['extra segments', `${SERVER}/syncAgents/a/linkedDatabases`, /unexpected segments after the agent name/],
+    ['an agent name ending with a period', `${SERVER}/syncAgents/agent.`, /agent name/],
+    ['an empty id', '', /empty/],
   ])('rejects %s', (_label, raw, message) => {
-    expect(thrown(() => parseSyncAgentId(raw)).message).toMatch(message);
+    const e = thrown(() => parseSyncAgentId(raw));
+    expect(e).toBeInstanceOf(InvalidArmIdError);
+    expect(e.message).toMatch(message);
+    expect(e.message).toMatch(/^sync agent id /);
   });
 });
 
@@ -99,6 +117,20 @@ describe('Function: parseScope', () => {
     ['a bad GUID', '/subscriptions/abc', /GUID/],
   ])('rejects %s', (_label, raw, message) => {
     expect(thrown(() => parseScope(raw)).message).toMatch(message);
+  });
+
+  it.each([
+    ['an empty id', '', /empty/],
+    ['no subscriptions segment', `/subscription/${SUB}`, /"subscriptions"/],
+    ['a bad GUID', '/subscriptions/abc', /GUID/],
+    ['no resourceGroups segment', `/subscriptions/${SUB}/resourceGroup/rg`, /"resourceGroups"/],
+    ['a resource group ending with a period', `/subscriptions/${SUB}/resourceGroups/rg.`, /resource group/],
+    ['a resourceGroups segment without a name', `/subscriptions/${SUB}/resourceGroups`, /resource group/],
+  ])('names the scope in what it says of %s', (_label, raw, message) => {
+    const e = thrown(() => parseScope(raw));
+    expect(e).toBeInstanceOf(InvalidArmIdError);
+    expect(e.message).toMatch(message);
+    expect(e.message).toMatch(/^scope id /);
   });
 });
 
@@ -125,6 +157,11 @@ describe('Function: parseManagedInstanceId', () => {
   ])('refuses %s', (id, message) => {
     expect(thrown(() => parseManagedInstanceId(id)).message).toMatch(message);
   });
+
+  it('names the managed instance and its name in what it says of a bad id', () => {
+    expect(thrown(() => parseManagedInstanceId('')).message).toMatch(/^managed instance id /);
+    expect(thrown(() => parseManagedInstanceId(MI.replace('mi-a', '-mi'))).message).toMatch(/: name "-mi"/);
+  });
 });
 
 describe('Function: parseDatabaseId', () => {
@@ -138,9 +175,23 @@ describe('Function: parseDatabaseId', () => {
     [`${SERVER}/databases/trailing.`, /database name/],
     [`${DB}/extra`, /unexpected segments/],
     [`${SERVER}/elasticPools/p`, /expected "databases"/],
+    [`${SERVER}/databases`, /database name/],
+    [`${SERVER}/databases/a#b`, /#/],
+    [`${SERVER}/databases/a%20b`, /%/],
+    ['', /empty/],
   ])('refuses %s', (id, message) => {
-    expect(isRotationError(thrown(() => parseDatabaseId(id)))).toBe(true);
-    expect(thrown(() => parseDatabaseId(id)).message).toMatch(message);
+    const e = thrown(() => parseDatabaseId(id));
+    expect(e).toBeInstanceOf(InvalidArmIdError);
+    expect(e.message).toMatch(message);
+    expect(e.message).toMatch(/^database id /);
+  });
+
+  it('names the database in what it says of segments after its name', () => {
+    expect(thrown(() => parseDatabaseId(`${DB}/extra`)).message).toMatch(/after the database name/);
+  });
+
+  it('accepts periods inside a database name', () => {
+    expect(parseDatabaseId(`${SERVER}/databases/Sales.2026.Q1`).databaseName).toBe('Sales.2026.Q1');
   });
 });
 
@@ -158,6 +209,8 @@ describe('Function: targetKindOf and parseTargetId', () => {
     [`/subscriptions/${SUB}/resourceGroups/rg-prod/providers/Microsoft.Sql/elasticPools/p`, undefined],
     [`/subscriptions/${SUB}/resourceGroups/rg-prod/providers/Microsoft.Sql/servers/sql-a/syncAgents/a/more`, undefined],
     [`${SERVER}/elasticPools/p`, undefined],
+    [`${SERVER}/databases`, undefined],
+    [`${DB}/extra`, undefined],
     [`${SERVER}/`, 'server'],
     [`//${SERVER.slice(1)}//`, 'server'],
     [SERVER.toUpperCase(), 'server'],
