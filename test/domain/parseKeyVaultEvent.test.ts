@@ -130,6 +130,11 @@ describe('Function: parseKeyVaultEvent', () => {
       expect(parsed.kind === 'keyNewVersionCreated' && parsed.event.expiresOn).toEqual(new Date(1746093600_000));
     });
 
+    it('accepts 0, the Unix epoch', () => {
+      const parsed = parseKeyVaultEvent(keyEvent({}, { NBF: 0 }));
+      expect(parsed.kind === 'keyNewVersionCreated' && parsed.event.notBefore).toEqual(new Date(0));
+    });
+
     it.each([
       ['absent', undefined],
       ['null', null],
@@ -169,6 +174,12 @@ describe('Function: parseKeyVaultEvent', () => {
       expect(parseKeyVaultEvent(keyEvent({ eventType: 'Microsoft.KeyVault.KeyExpired', data: 'nonsense' })).kind).toBe('ignored');
     });
 
+    it('accepts an event without an event time and leaves it out', () => {
+      const parsed = parseKeyVaultEvent(keyEvent({ eventTime: undefined }));
+      expect(parsed.kind).toBe('keyNewVersionCreated');
+      expect(parsed.kind === 'keyNewVersionCreated' && Object.keys(parsed.event)).not.toContain('eventTime');
+    });
+
     it('recognises the CloudEvents schema by specversion', () => {
       const parsed = parseKeyVaultEvent(toCloudEvent(keyEvent()));
       expect(parsed.kind).toBe('keyNewVersionCreated');
@@ -185,23 +196,30 @@ describe('Function: parseKeyVaultEvent', () => {
 
   describe('malformed events are invalid, never thrown', () => {
     const cases: [string, unknown, RegExp][] = [
-      ['undefined', undefined, /one event object/],
-      ['null', null, /one event object/],
-      ['a string', 'event', /one event object/],
+      ['undefined', undefined, /one event object, got undefined$/],
+      ['null', null, /one event object, got null$/],
+      ['a string', 'event', /one event object, got string$/],
       ['an array (a batch, not one event)', [keyEvent()], /got an array/],
       ['no schema marker', { id: 'x', data: {} }, /neither an Event Grid event/],
       ['missing id', keyEvent({ id: undefined }), /\bid is missing/],
       ['empty id', keyEvent({ id: '' }), /\bid is missing/],
-      ['numeric eventType', keyEvent({ eventType: 7 }), /eventType is missing/],
+      ['numeric eventType', keyEvent({ eventType: 7 }), /^eventType is missing/],
+      ['empty eventType', keyEvent({ eventType: '' }), /^eventType is missing/],
+      ['CloudEvents numeric type', { ...toCloudEvent(keyEvent()), type: 7 }, /^type is missing/],
       ['bad eventTime', keyEvent({ eventTime: 'yesterday' }), /eventTime/],
-      ['CloudEvents 0.1', { ...toCloudEvent(keyEvent()), specversion: '0.1' }, /specversion must be "1.0"/],
+      ['CloudEvents 0.1', { ...toCloudEvent(keyEvent()), specversion: '0.1' }, /specversion must be "1.0", got "0\.1"$/],
       ['CloudEvents without source', { ...toCloudEvent(keyEvent()), source: undefined }, /source/],
-      ['CloudEvents bad time', { ...toCloudEvent(keyEvent()), time: 12 }, /\btime\b/],
+      ['CloudEvents with an empty source', { ...toCloudEvent(keyEvent()), source: '' }, /source/],
+      ['CloudEvents bad time', { ...toCloudEvent(keyEvent()), time: 12 }, /^time is not/],
       ['data missing', keyEvent({ data: undefined }), /data must be an object/],
       ['data an array', keyEvent({ data: [] }), /data must be an object, got an array/],
       ['Id missing', keyEvent({}, { Id: undefined }), /data\.Id is missing/],
       ['VaultName not a string', keyEvent({}, { VaultName: 3 }), /data\.VaultName/],
-      ['ObjectName empty', keyEvent({}, { ObjectName: '' }), /data\.ObjectName/],
+      ['Id empty', keyEvent({}, { Id: '' }), /data\.Id is missing/],
+      ['VaultName empty', keyEvent({}, { VaultName: '' }), /data\.VaultName is missing/],
+      ['ObjectType empty', keyEvent({}, { ObjectType: '' }), /data\.ObjectType is missing/],
+      ['ObjectName empty', keyEvent({}, { ObjectName: '' }), /data\.ObjectName is missing/],
+      ['Version empty', keyEvent({}, { Version: '' }), /data\.Version is missing/],
       ['Version missing', keyEvent({}, { Version: undefined }), /data\.Version/],
       ['ObjectType Secret', keyEvent({}, { ObjectType: 'Secret' }), /data\.ObjectType must be "Key"/],
       ['Id a secret id', keyEvent({}, { Id: `https://sample-kv.vault.azure.net/secrets/tde/${VERSION}` }), /data\.Id: .*secret id/],
@@ -224,6 +242,11 @@ describe('Function: parseKeyVaultEvent', () => {
 
     it('keeps the event id on an invalid event when it has one', () => {
       expect(parseKeyVaultEvent(keyEvent({}, { ObjectType: 'Secret' }))).toMatchObject({ kind: 'invalid', eventId: 'evt-1' });
+    });
+
+    it('leaves the event id out of an invalid event that has none', () => {
+      const parsed = parseKeyVaultEvent(keyEvent({ id: undefined }));
+      expect(Object.keys(parsed).sort()).toEqual(['kind', 'reason']);
     });
   });
 
