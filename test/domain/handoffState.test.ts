@@ -67,6 +67,24 @@ describe('Function: handoffState', () => {
     expect(describeHandoff(handoffState({ rotation, agent: agent('Online', 7), now: at(8) }))).toBe('back online at 2026-03-01T03:07:00.000Z');
     expect(describeHandoff(handoffState({ rotation, agent: agent('Offline'), now: at(40) }))).toBe('OVERDUE since 2026-03-01T03:30:00.000Z');
   });
+
+  it('describes a pending handoff with the time it becomes overdue', () => {
+    expect(describeHandoff(handoffState({ rotation, agent: agent('Offline'), now: at(1) }))).toBe('awaiting pickup (overdue at 2026-03-01T03:30:00.000Z)');
+  });
+
+  it('says of an overdue handoff when its alarm was raised already', () => {
+    const raised = handoffState({ rotation: { ...rotation, alarmRaisedAt: at(31) }, agent: agent('Offline'), now: at(40) });
+
+    expect(describeHandoff(raised)).toBe('OVERDUE since 2026-03-01T03:30:00.000Z (alarm raised)');
+  });
+
+  it('leaves alarmRaisedAt out of an overdue handoff whose alarm was not raised', () => {
+    expect(handoffState({ rotation, agent: agent('Offline'), now: at(40) })).toStrictEqual({
+      kind: 'overdue',
+      rotatedAt: ROTATED,
+      overdueAt: new Date(ROTATED.getTime() + DEFAULT_HANDOFF_WINDOW_MS),
+    });
+  });
 });
 
 describe('Function: storedRotation', () => {
@@ -80,7 +98,7 @@ describe('Function: storedRotation', () => {
   });
 
   it('falls back to the update time for a version written by someone else, and is undefined without either', () => {
-    expect(storedRotation({ updatedOn: at(5), tags: { rotatedAt: 'not a date' } })).toEqual({ rotatedAt: at(5) });
+    expect(storedRotation({ updatedOn: at(5), tags: { rotatedAt: 'not a date' } })).toStrictEqual({ rotatedAt: at(5) });
     expect(storedRotation({ tags: {} })).toBeUndefined();
   });
 });
