@@ -49,6 +49,11 @@ describe('Function: looksLikeSecret', () => {
     ['upper-case runs that start no word', 'ABCDefghIJKLmnopQRSTuvwxyz', false],
     ['a "+" instead of a digit', 'abcdefghijklmnop+QRSTUVWXYZ', true],
     ['a "/" instead of a digit', 'abcdefghijklmnopQRST/UVWXYZ', true],
+    ['upper-case runs after a lower-case start (2 word starts in 26)', 'abcdEFGHIJklmnoPQRSTUvwxyz', false],
+    ['a word start ending the text is not counted past it (4 in 20)', 'AbcdAbcdAbcdAbcdAbcd', false],
+    ['word starts after a "z" (5 in 20)', 'abzAbczBdezCfgzDhizE', true],
+    ['word starts on a "Z" (5 in 20)', 'abcZabcZabcZabcZabcZ', true],
+    ['"=" padding after a lower-case letter starts no word (4 in 22)', 'abcdEabcdEabcdEabcdEa=', false],
   ])('judges %s: %s', (_label, token, expected) => {
     expect(looksLikeSecret(token)).toBe(expected);
   });
