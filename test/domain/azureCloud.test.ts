@@ -6,6 +6,7 @@ describe('Function: parseAzureCloud', () => {
   it.each([
     [undefined, 'AzureCloud'],
     ['', 'AzureCloud'],
+    ['   ', 'AzureCloud'],
     ['AzureCloud', 'AzureCloud'],
     ['AzureChinaCloud', 'AzureChinaCloud'],
     [' azureusgovernment ', 'AzureUSGovernment'],

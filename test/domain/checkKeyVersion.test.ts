@@ -41,4 +41,12 @@ describe('Function: checkKeyVersion', () => {
     expect(result).toMatchObject({ ok: false, code });
     expect(!result.ok && result.reason).toMatch(reason);
   });
+
+  it.each([
+    ['type', key({ keyType: 'EC', keySize: undefined }), /Azure SQL supports RSA or RSA-HSM$/],
+    ['size', key({ keySize: 4096 }), /Azure SQL supports 2048 or 3072 bits$/],
+  ])('names what Azure SQL supports when it refuses a key for its %s', (_label, props, reason) => {
+    const result = checkKeyVersion(props, NOW);
+    expect(!result.ok && result.reason).toMatch(reason);
+  });
 });

@@ -101,6 +101,20 @@ describe('PollSchedule', () => {
     // Assess
     expect(schedule.expectedMs('serverKey')).toBe(10_000);
   });
+
+  it.each([
+    ['just past 1.5 times the estimate is ignored', 15_001, 10_000],
+    ['at 1.5 times the estimate is learnt from', 15_000, 15_000 * (1 - 1 * (1 - 0.5))],
+  ])('a done poll %s, even with a learning rate that would lower the estimate', (_label, elapsedMs, expected) => {
+    // Prepare: learningRate 1 and quantile 0.5 halve the poll's time, below the estimate of 10 s.
+    const schedule = new PollSchedule({ learningRate: 1, quantile: 0.5 });
+
+    // Act
+    schedule.observeFirstPoll('serverKey', elapsedMs, true);
+
+    // Assess
+    expect(schedule.expectedMs('serverKey')).toBe(expected);
+  });
 });
 
 describe('PollSchedule with operations polled at the same moment', () => {

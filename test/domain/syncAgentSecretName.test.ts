@@ -13,6 +13,25 @@ describe('Function: syncAgentSecretName', () => {
     expect(isValidSecretName(name)).toBe(true);
   });
 
+  it.each([
+    ['a hash with no leading zero', 'agent_1.east'],
+    ['a hash with a leading zero', 'agent_228'],
+    ['an agent name in capitals', 'Agent_1.EAST'],
+  ])('ends a cleaned name with the FNV-1a hash of server/agent in lower case, 8 hex digits (%s)', (_label, agent) => {
+    // Prepare: FNV-1a 32-bit over UTF-16 code units, in BigInt arithmetic (a second, independent rendering).
+    const fnv1a = (text: string): string => {
+      let h = 0x811c9dc5n;
+      for (const unit of Array.from({ length: text.length }, (_, i) => text.charCodeAt(i))) h = ((h ^ BigInt(unit)) * 0x01000193n) % 2n ** 32n;
+      return h.toString(16).padStart(8, '0');
+    };
+
+    // Act
+    const name = syncAgentSecretName('sql-a', agent);
+
+    // Assess
+    expect(name).toBe(`syncagent-sql-a-${agent.replace(/[_.]/g, '-')}-${fnv1a(`sql-a/${agent}`.toLowerCase())}`);
+  });
+
   it('keeps agents apart whose names differ only in replaced characters', () => {
     expect(syncAgentSecretName('sql-a', 'a_1')).not.toBe(syncAgentSecretName('sql-a', 'a.1'));
   });
