@@ -45,7 +45,7 @@ export default {
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: 'reports/mutation/mutation.html' },
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
-  // `break` sits just under the last measured score (all mutated files together: 93.22% on 2026-12-04, src/domain
-  // 91.36%, src/app 94.87%), so it can only rise: raise it when a run scores higher.
-  thresholds: { high: 90, low: 80, break: 93 },
+  // `break` sits just under the last measured score (all mutated files together: 95.86% on 2026-12-04, src/domain
+  // 96.96%, src/app 94.87%), so it can only rise: raise it when a run scores higher.
+  thresholds: { high: 90, low: 80, break: 95 },
 };
